@@ -1,0 +1,118 @@
+//! The one error type of socklab-core.
+//!
+//! Messages are written for the person at the keyboard: each says what was wrong and what
+//! was expected, because the binary prints them as they are, on one line.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything that can go wrong in the engine, the codec or a transport.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The endpoint text could not be parsed.
+    #[error("bad endpoint '{input}': {reason}; expected {expected}")]
+    Endpoint {
+        input: String,
+        reason: String,
+        expected: &'static str,
+    },
+
+    /// Hex input with a non-hex character or an odd number of digits.
+    #[error("bad hex '{input}': {reason}; expected pairs of hex digits such as '48 65 6c', '48656c' or '0x48,0x65'")]
+    Hex { input: String, reason: String },
+
+    /// A backslash escape that the text input does not know.
+    #[error("bad escape in '{input}': {reason}; expected \\r \\n \\t \\0 \\\\ or \\xHH (or --no-escapes to send backslashes as they are)")]
+    Escape { input: String, reason: String },
+
+    /// An encoding label that encoding_rs does not know.
+    #[error("unknown encoding '{0}'; expected a label such as utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252, utf-16le, utf-16be or auto")]
+    UnknownEncoding(String),
+
+    /// Text holds a character the chosen encoding cannot represent.
+    #[error("the character '{ch}' cannot be encoded in {encoding}; expected text that {encoding} can represent (or another -e/--encoding, or --hex)")]
+    Unencodable { ch: char, encoding: &'static str },
+
+    /// A duration such as `500ms` that could not be read.
+    #[error("bad duration '{input}': {reason}; expected a number with a unit such as 500ms, 2s or 1m")]
+    Duration { input: String, reason: String },
+
+    /// Name resolution failed or returned nothing.
+    #[error("cannot resolve '{host}': {reason}")]
+    Resolve { host: String, reason: String },
+
+    /// Every address of the target refused or failed.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The connect phase went over `--connect-timeout`.
+    #[error("connecting to {target} timed out after {}", humanize(*.after))]
+    ConnectTimeout { target: String, after: Duration },
+
+    /// Binding or listening failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A file named by the user could not be read.
+    #[error("cannot read '{path}': {source}")]
+    File {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Any other I/O failure, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// Usage errors (bad input from the user) exit with status 2; the rest are network or
+    /// I/O failures and exit with status 1.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::Endpoint { .. }
+                | Error::Hex { .. }
+                | Error::Escape { .. }
+                | Error::UnknownEncoding(_)
+                | Error::Unencodable { .. }
+                | Error::Duration { .. }
+                | Error::File { .. }
+        )
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// `1.5s`, `250ms`: short enough for one-line messages.
+pub fn humanize(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else if ms >= 1000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
