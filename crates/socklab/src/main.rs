@@ -1,1 +1,86 @@
-fn main() {}
+//! socklab: a network debugging assistant. This file only wires the pieces together: parse
+//! the command line, run the command, map its outcome to an exit status in one place.
+//!
+//! Exit status: 0 success, 1 a network or I/O failure, 2 a usage error. clap's own usage
+//! errors already exit 2.
+
+mod cli;
+mod commands;
+mod input;
+mod mode;
+mod output;
+mod printer;
+mod sending;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Cmd};
+
+/// A usage error found by the binary (not by the core): exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("socklab: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Cmd::Connect(args) => commands::connect::run(args).await,
+            Cmd::Listen(args) => commands::listen::run(args).await,
+            Cmd::Send(args) => commands::send::run(args).await,
+            Cmd::Demo(args) => commands::demo::run(args).await,
+        }
+    });
+    // A thread blocked reading stdin must not keep the process alive once the session is
+    // over, as it would if the runtime waited for it.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                // Unix convention: the reader of our output went away; not an error.
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("socklab: {err:#}");
+            ExitCode::from(exit_status(&err))
+        }
+    }
+}
+
+fn exit_status(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<UsageError>() {
+            return 2;
+        }
+        if let Some(core) = cause.downcast_ref::<socklab_core::Error>() {
+            return if core.is_usage() { 2 } else { 1 };
+        }
+    }
+    1
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

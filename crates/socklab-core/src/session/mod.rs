@@ -1,1 +1,14 @@
-//! session
+//! The session engine and the only types a face touches: [`Command`] in, [`Event`] out.
+
+mod command;
+mod engine;
+mod event;
+mod peer;
+mod peers;
+
+pub use command::{Command, Target};
+pub use engine::{open_tcp, Session, SessionConfig};
+pub use event::{
+    format_time, CloseReason, Data, Direction, Event, EventKind, Peer, PeerId, TimeFormat,
+};
+pub use peers::{PeerStats, PeerTable};

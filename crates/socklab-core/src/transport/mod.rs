@@ -1,1 +1,4 @@
-//! transports
+//! Opening sockets. Only the engine and the raw pipe call into here; faces never do.
+
+pub mod pipe;
+pub mod tcp;

@@ -1,0 +1,231 @@
+//! What a session tells its face. One type for every face: the line printer, `--json`,
+//! `--log`, and later the TUI and the web socket all consume and serialize these.
+//!
+//! Like ripgrep's JSON printer, the serialized form never loses a byte: data events carry
+//! the exact bytes as hex beside the decoded text.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use serde::{Serialize, Serializer};
+
+use crate::codec::hex::encode_hex;
+
+/// A peer's id within a session: `#1`, `#2`, ... in the order they connected.
+pub type PeerId = u64;
+
+/// One thing that happened, and when.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    #[serde(serialize_with = "local_time")]
+    pub time: jiff::Timestamp,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    pub fn now(kind: EventKind) -> Event {
+        Event {
+            time: jiff::Timestamp::now(),
+            kind,
+        }
+    }
+}
+
+/// Which way bytes went, seen from socklab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Received,
+    Sent,
+}
+
+/// The peer an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Peer {
+    #[serde(rename = "peer")]
+    pub id: PeerId,
+    #[serde(rename = "addr")]
+    pub addr: SocketAddr,
+}
+
+/// Bytes that went over the wire, and how they read as text in the session's encoding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Data {
+    pub len: usize,
+    #[serde(rename = "hex", serialize_with = "as_hex")]
+    pub bytes: Bytes,
+    /// Decoded with the streaming decoder of this peer and direction: a character cut by a
+    /// read boundary is held back and appears whole in the next event's text.
+    pub text: String,
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The peer closed its side (read returned end of stream).
+    PeerClosed,
+    /// The peer reset the connection.
+    Reset,
+    /// Kicked from the console.
+    Kicked,
+    /// We closed it (quit, or the session ended).
+    Local,
+    /// Any other failure, as text.
+    Error(String),
+}
+
+impl CloseReason {
+    pub fn describe(&self) -> String {
+        match self {
+            CloseReason::PeerClosed => "closed by peer".into(),
+            CloseReason::Reset => "connection reset by peer".into(),
+            CloseReason::Kicked => "kicked".into(),
+            CloseReason::Local => "closed".into(),
+            CloseReason::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// The kinds of events; serialized with an `"event"` tag in snake_case.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// Looking up a name through the system resolver.
+    Resolving { host: String },
+    /// The addresses a name resolved to, in the order they will be tried.
+    Resolved {
+        host: String,
+        addrs: Vec<SocketAddr>,
+    },
+    /// A connection attempt started (happy eyeballs may run several).
+    Connecting { addr: SocketAddr },
+    /// One attempt failed; others may still succeed.
+    ConnectFailed { addr: SocketAddr, reason: String },
+    /// A server socket is ready.
+    Listening { addr: SocketAddr },
+    /// Where clients can reach a server that listens on every interface.
+    Reachable { addrs: Vec<SocketAddr> },
+    /// A connection is up: as a client, to the server; as a server, a new client.
+    Connected {
+        #[serde(flatten)]
+        peer: Peer,
+        local: SocketAddr,
+    },
+    /// A server turned a client away.
+    Rejected { addr: SocketAddr, reason: String },
+    /// Bytes arrived from a peer.
+    Received {
+        #[serde(flatten)]
+        peer: Peer,
+        #[serde(flatten)]
+        data: Data,
+    },
+    /// Bytes were written to a peer.
+    Sent {
+        #[serde(flatten)]
+        peer: Peer,
+        #[serde(flatten)]
+        data: Data,
+    },
+    /// `auto` encoding settled on an encoding for one peer and direction.
+    Detected {
+        #[serde(flatten)]
+        peer: Peer,
+        direction: Direction,
+        encoding: &'static str,
+    },
+    /// We shut down our sending side (the peer sees end of stream, can still answer).
+    HalfClosed {
+        #[serde(flatten)]
+        peer: Peer,
+    },
+    /// A connection ended.
+    Closed {
+        #[serde(flatten)]
+        peer: Peer,
+        reason: CloseReason,
+        bytes_in: u64,
+        bytes_out: u64,
+    },
+    /// Something failed that the user should see; the session may go on.
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        peer: Option<PeerId>,
+        message: String,
+    },
+}
+
+fn as_hex<S: Serializer>(bytes: &Bytes, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&encode_hex(bytes))
+}
+
+fn local_time<S: Serializer>(t: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_time(t, TimeFormat::Rfc3339))
+}
+
+/// How a timestamp reads.
+#[derive(Debug, Clone, Copy)]
+pub enum TimeFormat {
+    /// `2026-11-25T13:45:01.123+08:00`, for JSON and logs.
+    Rfc3339,
+    /// `13:45:01.123`, for `-t` on a terminal.
+    Clock,
+}
+
+/// Local time with milliseconds. jiff reads the system zone once and caches it, and, unlike
+/// `time`'s `now_local`, works in a multi-threaded program.
+pub fn format_time(t: &jiff::Timestamp, format: TimeFormat) -> impl std::fmt::Display {
+    let zoned = t.to_zoned_datetime(jiff::tz::TimeZone::system());
+    let spec = match format {
+        TimeFormat::Rfc3339 => "%Y-%m-%dT%H:%M:%S%.3f%:z",
+        TimeFormat::Clock => "%H:%M:%S%.3f",
+    };
+    zoned.strftime(spec).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_serializes_flat_with_hex_and_text() {
+        let ev = Event::now(EventKind::Received {
+            peer: Peer {
+                id: 2,
+                addr: "127.0.0.1:40000".parse().unwrap(),
+            },
+            data: Data {
+                len: 3,
+                bytes: Bytes::from_static(b"hi\n"),
+                text: "hi\n".into(),
+            },
+        });
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["event"], "received");
+        assert_eq!(v["peer"], 2);
+        assert_eq!(v["addr"], "127.0.0.1:40000");
+        assert_eq!(v["len"], 3);
+        assert_eq!(v["hex"], "68690a");
+        assert_eq!(v["text"], "hi\n");
+        assert!(v["time"].as_str().unwrap().contains('T'));
+    }
+
+    #[test]
+    fn closed_reason_is_snake_case() {
+        let ev = Event::now(EventKind::Closed {
+            peer: Peer {
+                id: 1,
+                addr: "[::1]:7".parse().unwrap(),
+            },
+            reason: CloseReason::PeerClosed,
+            bytes_in: 5,
+            bytes_out: 6,
+        });
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["event"], "closed");
+        assert_eq!(v["reason"], "peer_closed");
+        assert_eq!(v["addr"], "[::1]:7");
+    }
+}

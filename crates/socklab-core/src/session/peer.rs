@@ -1,0 +1,247 @@
+//! One connection inside a session: a reader task and a writer task over the two halves of
+//! the socket. Reading and writing run apart so that a peer which does not read can never
+//! stop us from reading what it sends (the classic both-sides-writing deadlock).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::event::{CloseReason, Data, Direction, Event, EventKind, Peer};
+use crate::codec::Encoding;
+
+/// Read buffer per connection. 64 KiB is what the kernel typically hands over per read on
+/// loopback; larger buffers only raise memory per idle client.
+const READ_BUF: usize = 64 * 1024;
+/// Chunks queued per writer. With the socket buffer in front, a client that stops reading
+/// stalls its sender only after this many chunks: the memory bound of one slow peer.
+const WRITE_QUEUE: usize = 64;
+
+#[derive(Debug)]
+pub(crate) enum PeerCmd {
+    Data(Bytes),
+    ShutdownWrite,
+}
+
+/// A connection ended on its own; the session emits the `Closed` event.
+#[derive(Debug)]
+pub(crate) struct Ended {
+    pub id: u64,
+    pub reason: CloseReason,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+}
+
+/// The session's grip on one connection.
+pub(crate) struct PeerHandle {
+    pub peer: Peer,
+    pub tx: mpsc::Sender<PeerCmd>,
+    pub counters: Arc<Counters>,
+    reader: AbortHandle,
+    writer: AbortHandle,
+}
+
+impl PeerHandle {
+    /// Stop both tasks now; the socket closes when they are dropped.
+    pub fn abort(&self) {
+        self.reader.abort();
+        self.writer.abort();
+    }
+
+    pub fn closed_event(&self, reason: CloseReason) -> Event {
+        Event::now(EventKind::Closed {
+            peer: self.peer,
+            reason,
+            bytes_in: self.counters.bytes_in.load(Ordering::Relaxed),
+            bytes_out: self.counters.bytes_out.load(Ordering::Relaxed),
+        })
+    }
+}
+
+pub(crate) struct PeerSetup {
+    pub peer: Peer,
+    pub encoding: Encoding,
+    pub echo: bool,
+    pub events: mpsc::Sender<Event>,
+    pub ended: mpsc::UnboundedSender<Ended>,
+}
+
+pub(crate) fn spawn(stream: TcpStream, setup: PeerSetup) -> PeerHandle {
+    let PeerSetup {
+        peer,
+        encoding,
+        echo,
+        events,
+        ended,
+    } = setup;
+    let (rd, wr) = stream.into_split();
+    let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+    let counters = Arc::new(Counters::default());
+    let reader = tokio::spawn(read_loop(
+        rd,
+        peer,
+        encoding,
+        echo.then(|| tx.clone()),
+        events.clone(),
+        ended.clone(),
+        counters.clone(),
+    ))
+    .abort_handle();
+    let writer = tokio::spawn(write_loop(
+        wr,
+        rx,
+        peer,
+        encoding,
+        events,
+        ended,
+        counters.clone(),
+    ))
+    .abort_handle();
+    PeerHandle {
+        peer,
+        tx,
+        counters,
+        reader,
+        writer,
+    }
+}
+
+fn reason_of(e: &std::io::Error) -> CloseReason {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        ConnectionReset | ConnectionAborted | BrokenPipe => CloseReason::Reset,
+        _ => CloseReason::Error(e.to_string()),
+    }
+}
+
+async fn read_loop(
+    mut rd: tokio::net::tcp::OwnedReadHalf,
+    peer: Peer,
+    encoding: Encoding,
+    echo: Option<mpsc::Sender<PeerCmd>>,
+    events: mpsc::Sender<Event>,
+    ended: mpsc::UnboundedSender<Ended>,
+    counters: Arc<Counters>,
+) {
+    let mut decoder = encoding.decoder();
+    let mut announced = false;
+    let mut buf = BytesMut::with_capacity(READ_BUF);
+    let reason = loop {
+        buf.reserve(READ_BUF);
+        match rd.read_buf(&mut buf).await {
+            Ok(0) => break CloseReason::PeerClosed,
+            Ok(n) => {
+                let bytes = buf.split().freeze();
+                counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                let mut text = String::new();
+                decoder.decode(&bytes, &mut text);
+                if let Some(echo) = &echo {
+                    // Awaiting here is the backpressure: an echo client that does not read
+                    // its echoes stops being read from.
+                    let _ = echo.send(PeerCmd::Data(bytes.clone())).await;
+                }
+                if !announced {
+                    if let Some(name) = decoder.detected() {
+                        announced = true;
+                        let ev = EventKind::Detected {
+                            peer,
+                            direction: Direction::Received,
+                            encoding: name,
+                        };
+                        if events.send(Event::now(ev)).await.is_err() {
+                            break CloseReason::Local;
+                        }
+                    }
+                }
+                let data = Data {
+                    len: n,
+                    bytes,
+                    text,
+                };
+                // A face that cannot keep up makes this wait, which stops reading, which
+                // lets TCP flow control slow the peer: memory stays bounded.
+                if events
+                    .send(Event::now(EventKind::Received { peer, data }))
+                    .await
+                    .is_err()
+                {
+                    break CloseReason::Local;
+                }
+            }
+            Err(e) => break reason_of(&e),
+        }
+    };
+    let _ = ended.send(Ended {
+        id: peer.id,
+        reason,
+    });
+}
+
+async fn write_loop(
+    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::Receiver<PeerCmd>,
+    peer: Peer,
+    encoding: Encoding,
+    events: mpsc::Sender<Event>,
+    ended: mpsc::UnboundedSender<Ended>,
+    counters: Arc<Counters>,
+) {
+    let mut decoder = encoding.decoder();
+    let mut shut = false;
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            PeerCmd::Data(_) if shut => {
+                let message = "not sent: the sending side is already shut down (half-closed)";
+                let ev = EventKind::Error {
+                    peer: Some(peer.id),
+                    message: message.into(),
+                };
+                let _ = events.send(Event::now(ev)).await;
+            }
+            PeerCmd::Data(bytes) => {
+                if let Err(e) = wr.write_all(&bytes).await {
+                    let _ = ended.send(Ended {
+                        id: peer.id,
+                        reason: reason_of(&e),
+                    });
+                    return;
+                }
+                counters
+                    .bytes_out
+                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                let mut text = String::new();
+                decoder.decode(&bytes, &mut text);
+                let data = Data {
+                    len: bytes.len(),
+                    bytes,
+                    text,
+                };
+                let _ = events
+                    .send(Event::now(EventKind::Sent { peer, data }))
+                    .await;
+            }
+            PeerCmd::ShutdownWrite if shut => {}
+            PeerCmd::ShutdownWrite => {
+                shut = true;
+                if let Err(e) = wr.shutdown().await {
+                    let _ = ended.send(Ended {
+                        id: peer.id,
+                        reason: reason_of(&e),
+                    });
+                    return;
+                }
+                let _ = events
+                    .send(Event::now(EventKind::HalfClosed { peer }))
+                    .await;
+            }
+        }
+    }
+}

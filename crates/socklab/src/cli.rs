@@ -1,0 +1,199 @@
+//! The command line, as close to the flags as possible (ripgrep's "low args"); decisions
+//! derived from them (is stdout a terminal, which view) live in `mode.rs`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use socklab_core::codec::Encoding;
+use socklab_core::endpoint::Endpoint;
+
+use crate::printer::Show;
+
+const EXAMPLES: &str = "\
+Examples:
+  socklab demo                               a client and the seed's server on loopback
+  socklab connect 127.0.0.1:7788 -e gbk      talk GBK to a device or the seed's server
+  socklab listen 7788 --echo                 a server on every interface that echoes
+  socklab send 127.0.0.1:6379 'PING\\r\\n'     one request, print the reply, exit
+  socklab send 10.0.0.7:502 --hex '01 03 00 00 00 02' --show hex
+  tar c dir | socklab connect host:9000      a raw pipe, like nc";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "socklab",
+    version,
+    about = "A network debugging assistant (网络调试助手): TCP client and server, every byte as text or hex",
+    after_help = EXAMPLES,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Connect to a server: an interactive full-duplex session on a terminal, a raw
+    /// netcat-style pipe when stdin and stdout are not terminals.
+    Connect(ConnectArgs),
+    /// Be a server for many clients, each with an id (#1, #2 ...).
+    Listen(ListenArgs),
+    /// One shot: connect, send each DATA, print what comes back, exit.
+    Send(SendArgs),
+    /// A self-contained demo on loopback: the seed's GBK server and a client.
+    Demo(DemoArgs),
+}
+
+/// How input becomes bytes and how data is shown: the same everywhere.
+#[derive(Debug, Args, Clone)]
+pub struct DataArgs {
+    /// Text encoding for input and display: utf-8, gbk, gb18030, big5, shift_jis, euc-kr,
+    /// windows-1252, utf-16le, utf-16be ... or auto (detect on receive)
+    #[arg(short = 'e', long, value_name = "ENC", default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+    /// Input is hex: "48 65 6c", "48656c" and "0x48,0x65" are all accepted
+    #[arg(long)]
+    pub hex: bool,
+    /// Send backslashes as they are (by default \r \n \t \0 \\ \xHH are understood)
+    #[arg(long)]
+    pub no_escapes: bool,
+    /// Line ending appended to typed lines [default: lf for typed text; none for send and hex]
+    #[arg(long, value_enum, value_name = "EOL")]
+    pub eol: Option<Eol>,
+    /// How data is shown [default: text on a terminal, raw when piped]
+    #[arg(long, value_enum, value_name = "VIEW")]
+    pub show: Option<Show>,
+    /// Prefix every line with the local time, to the millisecond
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// One JSON object per event on stdout (see the README for the fields)
+    #[arg(long)]
+    pub json: bool,
+    /// Append every event, as JSON lines, to FILE
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Send the data N times (0 = until stopped)
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<u64>,
+    /// Pause between repeated sends
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Send the contents of a file (with a progress bar on a terminal)
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Also show status lines (connected, closed) on stderr in raw mode
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConnectOpts {
+    /// Give up connecting after DUR
+    #[arg(short = 'w', long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+    /// Local address to connect from, e.g. 127.0.0.2:0 or 0.0.0.0:5000
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT
+    #[arg(value_parser = parse_connect)]
+    pub endpoint: Endpoint,
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    /// Keep our sending side open after stdin ends (by default it is shut down so the peer
+    /// sees end of stream)
+    #[arg(long)]
+    pub no_shutdown: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// PORT (every interface, IPv4 and IPv6), HOST:PORT or [IPv6]:PORT; port 0 picks a free one
+    #[arg(value_parser = parse_listen)]
+    pub endpoint: Endpoint,
+    /// Send every received chunk back to its sender
+    #[arg(long)]
+    pub echo: bool,
+    /// Take one client and exit when it leaves, like nc -l
+    #[arg(long)]
+    pub once: bool,
+    /// Refuse clients beyond N at once
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT
+    #[arg(value_parser = parse_connect)]
+    pub endpoint: Endpoint,
+    /// What to send, each argument as given (after escapes); no line ending is added
+    /// unless --eol says so
+    #[arg(value_name = "DATA")]
+    pub data_items: Vec<String>,
+    /// How long to wait in silence for (more of) a reply before exiting
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = parse_duration)]
+    pub wait: Duration,
+    #[command(flatten)]
+    pub connect: ConnectOpts,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Port for the demo server on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
+/// Line endings for typed lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Eol {
+    Lf,
+    Crlf,
+    Cr,
+    None,
+}
+
+impl Eol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Eol::Lf => "\n",
+            Eol::Crlf => "\r\n",
+            Eol::Cr => "\r",
+            Eol::None => "",
+        }
+    }
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::from_label(s).map_err(|e| e.to_string())
+}
+
+fn parse_connect(s: &str) -> Result<Endpoint, String> {
+    Endpoint::parse_connect(s).map_err(|e| e.to_string())
+}
+
+fn parse_listen(s: &str) -> Result<Endpoint, String> {
+    Endpoint::parse_listen(s).map_err(|e| e.to_string())
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| {
+        socklab_core::Error::Duration {
+            input: s.to_string(),
+            reason: e.to_string(),
+        }
+        .to_string()
+    })
+}

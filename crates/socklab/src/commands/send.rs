@@ -1,0 +1,114 @@
+//! `socklab send`: connect, send each DATA, show what comes back until the peer closes or
+//! `--wait` of silence, exit. For scripts.
+
+use std::process::ExitCode;
+
+use socklab_core::session::{Command, EventKind, Session, SessionConfig, Target};
+use tokio::time::Instant;
+
+use super::connect::connect_options;
+use super::face::{finish, prepare, send_file_repeated, Face};
+use crate::cli::{Eol, SendArgs};
+use crate::input::InputSpec;
+use crate::mode::{self, Terminals};
+use crate::output::{open_log, Output, PumpEnd, Sink};
+use crate::printer::{Printer, Role};
+use crate::sending;
+use crate::UsageError;
+
+pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
+    let target = mode::tcp_target(&args.endpoint)?;
+    // Each DATA goes out as given: no line ending unless --eol says so.
+    let spec = InputSpec::new(&args.data, Eol::None);
+    let items = prepare(&spec, &args.data_items)?;
+    let file = Face::check_file(&args.data)?;
+    if items.is_empty() && file.is_none() {
+        return Err(UsageError(
+            "nothing to send; expected DATA arguments or --file PATH".into(),
+        )
+        .into());
+    }
+    let t = Terminals::detect();
+    let log = match &args.data.log {
+        Some(p) => Some(open_log(p)?),
+        None => None,
+    };
+    let mut out = Output::new(
+        Printer::new(mode::print_options(&args.data, &t, Role::Client)),
+        Sink::stdout(),
+        log,
+    );
+    if let (Some(f), true) = (&file, t.stderr) {
+        let (_bar, observe) = sending::progress(f.size);
+        out.observer = Some(Box::new(observe));
+    }
+    let cfg = SessionConfig {
+        encoding: args.data.encoding,
+        ..SessionConfig::default()
+    };
+    let Session {
+        commands,
+        mut events,
+        done,
+    } = Session::connect(target, connect_options(&args.connect), cfg);
+
+    let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel::<anyhow::Result<()>>();
+    let mut sent_tx = Some(sent_tx);
+    let mut all_sent = false;
+    let mut last_activity = Instant::now();
+    let wait = args.wait;
+    let (repeat, interval) = (args.data.repeat, args.data.interval);
+    loop {
+        let quiet = tokio::time::sleep_until(last_activity + wait);
+        tokio::select! {
+            ev = events.recv() => {
+                let Some(ev) = ev else { break };
+                last_activity = Instant::now();
+                if let EventKind::Connected { .. } = ev.kind {
+                    if let Some(tx) = sent_tx.take() {
+                        let commands = commands.clone();
+                        let (items, file) = (items.clone(), file.clone());
+                        tokio::spawn(async move {
+                            sending::rounds(&commands, Target::All, &items, repeat, interval).await;
+                            let res = match file {
+                                Some(f) => send_file_repeated(&commands, Target::All, &f, None, interval).await,
+                                None => Ok(()),
+                            };
+                            let _ = tx.send(res);
+                        });
+                    }
+                }
+                let end = out.event(&ev).await;
+                if let Err(e) = &end {
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                }
+                end?;
+                if events.is_empty() {
+                    out.flush().await?;
+                }
+            }
+            res = &mut sent_rx, if !all_sent => {
+                all_sent = true;
+                last_activity = Instant::now();
+                if let Ok(Err(e)) = res {
+                    out.error(&format!("{e:#}")).await?;
+                }
+            }
+            _ = quiet, if all_sent => {
+                let _ = commands.send(Command::Quit).await;
+                // Drain the closing events, then stop.
+                if out.pump(&mut events).await? == PumpEnd::StdoutClosed {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                break;
+            }
+            _ = tokio::signal::ctrl_c() => {
+                let _ = commands.send(Command::Quit).await;
+            }
+        }
+    }
+    out.flush().await?;
+    finish(done, &out, Role::Client).await
+}

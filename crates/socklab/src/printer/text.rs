@@ -1,0 +1,213 @@
+//! The human-readable views: status lines, text, hexdump.
+
+use std::fmt::Write as _;
+
+use socklab_core::codec::{hexdump, text::push_visible};
+use socklab_core::session::{
+    format_time, Data, Direction, Event, EventKind, Peer, TimeFormat,
+};
+
+use super::style::{ERROR, PEER, RECEIVED, SENT, STATUS};
+use super::{Printer, Role, Show};
+
+fn stamp(p: &Printer, ev: &Event, out: &mut Vec<u8>) {
+    if p.opts.timestamps {
+        let t = format!("[{}] ", format_time(&ev.time, TimeFormat::Clock));
+        p.opts.style.paint(out, STATUS, &t);
+    }
+}
+
+/// `← ` or `#2 127.0.0.1:40000 ← `: who and which way, at the start of every data line.
+fn prefix(p: &Printer, ev: &Event, peer: Peer, dir: Direction, out: &mut Vec<u8>) {
+    stamp(p, ev, out);
+    if p.opts.role == Role::Server {
+        let who = format!("#{} {} ", peer.id, peer.addr);
+        p.opts.style.paint(out, PEER, &who);
+    }
+    let (arrow, code) = match dir {
+        Direction::Received => ("← ", RECEIVED),
+        Direction::Sent => ("→ ", SENT),
+    };
+    p.opts.style.paint(out, code, arrow);
+}
+
+pub(super) fn data(
+    p: &mut Printer,
+    ev: &Event,
+    peer: Peer,
+    dir: Direction,
+    data: &Data,
+    offset: u64,
+    out: &mut Vec<u8>,
+) {
+    match p.opts.show {
+        Show::Text => text_lines(p, ev, peer, dir, &data.text, out),
+        Show::Hex | Show::Both => {
+            p.close_line(out);
+            prefix(p, ev, peer, dir, out);
+            let size = format!("{} bytes", data.len);
+            p.opts.style.paint(out, STATUS, &size);
+            out.push(b'\n');
+            if p.opts.show == Show::Both && !data.text.is_empty() {
+                let mut shown = String::with_capacity(data.text.len() + 8);
+                push_visible(&data.text, &mut shown);
+                for line in shown.trim_end_matches('\n').split('\n') {
+                    out.extend_from_slice(b"  ");
+                    out.extend_from_slice(line.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+            hexdump::write_lines(out, offset, &data.bytes);
+        }
+        Show::Raw => {}
+    }
+}
+
+/// Text view. A line stays open across events of the same stream until its newline comes,
+/// so text dribbled one byte at a time reads as one line; another stream or a status line
+/// ends it first.
+fn text_lines(
+    p: &mut Printer,
+    ev: &Event,
+    peer: Peer,
+    dir: Direction,
+    text: &str,
+    out: &mut Vec<u8>,
+) {
+    if text.is_empty() {
+        return;
+    }
+    let key = (peer.id, dir);
+    if p.open.is_some() && p.open != Some(key) {
+        p.close_line(out);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    push_visible(text, &mut shown);
+    let mut rest = shown.as_str();
+    while !rest.is_empty() {
+        if p.open.is_none() {
+            prefix(p, ev, peer, dir, out);
+            p.open = Some(key);
+        }
+        match rest.find('\n') {
+            Some(i) => {
+                out.extend_from_slice(&rest.as_bytes()[..i]);
+                out.push(b'\n');
+                p.open = None;
+                rest = &rest[i + 1..];
+            }
+            None => {
+                out.extend_from_slice(rest.as_bytes());
+                rest = "";
+            }
+        }
+    }
+    if p.opts.whole_lines {
+        p.close_line(out);
+    }
+}
+
+fn bytes(n: u64) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
+    let server = p.opts.role == Role::Server;
+    let mut line = String::new();
+    let mut code = STATUS;
+    // write! to a String cannot fail.
+    let _ = match &ev.kind {
+        EventKind::Resolving { host } => write!(line, "resolving {host}"),
+        EventKind::Resolved { host, addrs } => {
+            let list: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+            write!(line, "{host} is {}", list.join(", "))
+        }
+        EventKind::Connecting { addr } => write!(line, "connecting to {addr}"),
+        EventKind::ConnectFailed { addr, reason } => write!(line, "{addr}: {reason}"),
+        EventKind::Listening { addr } => {
+            let which = if addr.ip().is_unspecified() && addr.is_ipv6() {
+                " (every interface, IPv4 and IPv6)"
+            } else if addr.ip().is_unspecified() {
+                " (every interface, IPv4)"
+            } else {
+                ""
+            };
+            write!(line, "listening on {addr}{which}")
+        }
+        EventKind::Reachable { addrs } => {
+            let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            write!(line, "clients can connect to {}", list.join("  "))
+        }
+        EventKind::Connected { peer, local } if server => {
+            write!(line, "#{} {} connected (to {local})", peer.id, peer.addr)
+        }
+        EventKind::Connected { peer, local } => {
+            write!(line, "connected to {} from {local}", peer.addr)
+        }
+        EventKind::Rejected { addr, reason } => write!(line, "refused {addr}: {reason}"),
+        EventKind::Detected {
+            peer,
+            direction,
+            encoding,
+        } => {
+            let arrow = if *direction == Direction::Received {
+                "←"
+            } else {
+                "→"
+            };
+            if server {
+                write!(line, "#{} {arrow} detected encoding {encoding}", peer.id)
+            } else {
+                write!(line, "{arrow} detected encoding {encoding}")
+            }
+        }
+        EventKind::HalfClosed { peer } if server => write!(
+            line,
+            "#{} {}: sending side shut down (half-close)",
+            peer.id, peer.addr
+        ),
+        EventKind::HalfClosed { .. } => write!(
+            line,
+            "sending side shut down (half-close); waiting for the peer to close"
+        ),
+        EventKind::Closed {
+            peer,
+            reason,
+            bytes_in,
+            bytes_out,
+        } => {
+            let who = if server {
+                format!("#{} {} ", peer.id, peer.addr)
+            } else {
+                String::new()
+            };
+            write!(
+                line,
+                "{who}{} (received {}, sent {})",
+                reason.describe(),
+                bytes(*bytes_in),
+                bytes(*bytes_out)
+            )
+        }
+        EventKind::Error { peer, message } => {
+            code = ERROR;
+            match peer {
+                Some(id) if server => write!(line, "#{id} {message}"),
+                _ => write!(line, "{message}"),
+            }
+        }
+        EventKind::Received { .. } | EventKind::Sent { .. } => Ok(()),
+    };
+    if line.is_empty() {
+        return;
+    }
+    stamp(p, ev, out);
+    let mark = if code == ERROR { "! " } else { "* " };
+    p.opts.style.paint(out, code, mark);
+    p.opts.style.paint(out, code, &line);
+    out.push(b'\n');
+}
