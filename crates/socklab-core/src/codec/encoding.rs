@@ -6,7 +6,8 @@
 //!
 //! `auto` exists because the user often does not know what a device speaks. It shows UTF-8
 //! for as long as the stream is valid UTF-8 and, at the first byte that is not, asks chardetng
-//! what the stream is and switches to that for the rest of it.
+//! what the stream is and switches to that for the rest of it. Once enough non-ASCII text has
+//! been valid UTF-8 (see [`SETTLE_UTF8_AFTER`]) it settles on UTF-8 instead.
 
 use std::fmt;
 
@@ -110,6 +111,7 @@ impl Encoding {
             Encoding::Auto => State::Undecided {
                 detector: Box::new(EncodingDetector::new(Iso2022JpDetection::Deny)),
                 held: Held::default(),
+                non_ascii: 0,
             },
             Encoding::Known(enc) => State::Decoding {
                 decoder: enc.new_decoder_without_bom_handling(),
@@ -183,6 +185,14 @@ fn lowercase_name(enc: &'static encoding_rs::Encoding) -> &'static str {
         .map_or_else(|| enc.name(), |(_, name)| name)
 }
 
+/// Non-ASCII bytes of valid UTF-8 after which `Auto` settles on UTF-8.
+///
+/// Legacy CJK or Latin text is practically never valid UTF-8 for this long, so by then the
+/// stream is UTF-8; a stray invalid byte later is a U+FFFD in UTF-8 text, not a reason to
+/// reinterpret the rest of a UTF-8 stream as windows-1252. Settling also stops feeding the
+/// detector, which costs far more per byte than UTF-8 validation.
+pub const SETTLE_UTF8_AFTER: usize = 256;
+
 /// Turns one peer's byte stream (in one direction) into text, however it is chunked.
 ///
 /// Invalid bytes become U+FFFD. Give each peer and direction its own decoder: the state held
@@ -202,9 +212,11 @@ impl fmt::Debug for StreamDecoder {
 enum State {
     /// `Auto`, and everything so far was UTF-8 (shown as such) apart from `held`.
     Undecided {
-        // Boxed: the detector is a few KiB and a session has one decoder per peer.
+        // Boxed: the detector is large, and once decided `State` should not stay that large.
         detector: Box<EncodingDetector>,
         held: Held,
+        /// Non-ASCII bytes shown as UTF-8 so far.
+        non_ascii: usize,
     },
     /// A fixed encoding, or the one `Auto` settled on.
     Decoding { decoder: encoding_rs::Decoder },
@@ -236,8 +248,13 @@ impl StreamDecoder {
     pub fn decode(&mut self, bytes: &[u8], out: &mut String) {
         match &mut self.state {
             State::Decoding { decoder } => decode_into(decoder, bytes, out, false),
-            State::Undecided { detector, held } => {
+            State::Undecided {
+                detector,
+                held,
+                non_ascii,
+            } => {
                 detector.feed(bytes, false);
+                let before = out.len();
                 let rest = if held.len == 0 {
                     bytes
                 } else {
@@ -269,8 +286,18 @@ impl StreamDecoder {
                             // not to be UTF-8 is not to be trusted either.
                             decode_into(&mut decoder, rest, out, false);
                             self.state = State::Decoding { decoder };
+                            return;
                         }
                     }
+                }
+                *non_ascii += out.as_bytes()[before..]
+                    .iter()
+                    .filter(|&&b| b >= 0x80)
+                    .count();
+                if *non_ascii >= SETTLE_UTF8_AFTER {
+                    let mut decoder = encoding_rs::UTF_8.new_decoder_without_bom_handling();
+                    decode_into(&mut decoder, held.as_slice(), out, false);
+                    self.state = State::Decoding { decoder };
                 }
             }
         }
@@ -295,7 +322,8 @@ impl StreamDecoder {
     }
 
     /// The name of the encoding being decoded: for `Auto`, `None` until it has settled on one
-    /// (while the stream is valid UTF-8 it has not); for a fixed encoding, that encoding.
+    /// (a legacy encoding at the first invalid UTF-8, or `utf-8` after
+    /// [`SETTLE_UTF8_AFTER`] non-ASCII bytes of valid UTF-8); for a fixed encoding, that one.
     pub fn detected(&self) -> Option<&'static str> {
         match &self.state {
             State::Undecided { .. } => None,
@@ -660,6 +688,33 @@ mod tests {
         let (out, detected) = decode_chunks(Encoding::Auto, &chunks);
         assert_eq!(out, "x😀y");
         assert_eq!(detected, None);
+    }
+
+    #[test]
+    fn auto_settles_on_utf8_after_enough_text() {
+        let text = "你".repeat((SETTLE_UTF8_AFTER - 1) / 3);
+        assert!(text.len() < SETTLE_UTF8_AFTER && text.len() + 3 >= SETTLE_UTF8_AFTER);
+        let mut decoder = Encoding::Auto.decoder();
+        let mut out = String::new();
+        decoder.decode(text.as_bytes(), &mut out);
+        assert_eq!(decoder.detected(), None);
+        // The last byte tips it over, in the middle of a character held back for later.
+        decoder.decode(&"好".as_bytes()[..2], &mut out);
+        decoder.decode(&"好".as_bytes()[2..], &mut out);
+        assert_eq!(decoder.detected(), Some("utf-8"));
+        // A stray invalid byte is now just that, not a switch to another encoding.
+        decoder.decode(b"\xff ok \xe4\xbd\xa0", &mut out);
+        assert_eq!(out, format!("{text}好\u{fffd} ok 你"));
+        assert_eq!(decoder.detected(), Some("utf-8"));
+    }
+
+    #[test]
+    fn auto_switches_after_a_little_utf8() {
+        // A few non-ASCII characters that are valid UTF-8 do not settle anything yet.
+        let gbk = enc("gbk").encode("服务器已经收到你的信息").unwrap();
+        let (out, detected) = decode_chunks(Encoding::Auto, &["é: ".as_bytes(), &gbk]);
+        assert_eq!(detected, Some("gbk"));
+        assert_eq!(out, "é: 服务器已经收到你的信息");
     }
 
     #[test]
