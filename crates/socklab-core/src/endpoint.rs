@@ -211,7 +211,9 @@ fn parse_port(s: &str, listen: bool) -> std::result::Result<u16, String> {
         return Err(format!("port '{s}' is not a number in {range}"));
     }
     match s.parse::<u32>() {
-        Ok(0) if !listen => Err("port 0 is only for listen (pick any free port); expected 1-65535".into()),
+        Ok(0) if !listen => {
+            Err("port 0 is only for listen (pick any free port); expected 1-65535".into())
+        }
         Ok(p) if p <= 65535 => Ok(p as u16),
         _ => Err(format!("port {s} is out of range {range}")),
     }
@@ -254,7 +256,9 @@ mod tests {
             Host::Name("localhost".to_string())
         );
         assert_eq!(
-            Endpoint::parse_connect("udp://1.2.3.4:5").map(|e| e.scheme()).ok(),
+            Endpoint::parse_connect("udp://1.2.3.4:5")
+                .map(|e| e.scheme())
+                .ok(),
             Some(Scheme::Udp)
         );
         assert_eq!(

@@ -35,7 +35,9 @@ pub enum Error {
     Unencodable { ch: char, encoding: &'static str },
 
     /// A duration such as `500ms` that could not be read.
-    #[error("bad duration '{input}': {reason}; expected a number with a unit such as 500ms, 2s or 1m")]
+    #[error(
+        "bad duration '{input}': {reason}; expected a number with a unit such as 500ms, 2s or 1m"
+    )]
     Duration { input: String, reason: String },
 
     /// Name resolution failed or returned nothing.

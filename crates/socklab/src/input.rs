@@ -162,9 +162,18 @@ mod tests {
     fn slash_commands() {
         assert_eq!(parse_typed("hello"), Ok(Typed::Data("hello".into())));
         assert_eq!(parse_typed("//etc"), Ok(Typed::Data("/etc".into())));
-        assert_eq!(parse_typed("/hex 01 02"), Ok(Typed::Cmd(Slash::Hex("01 02".into()))));
-        assert_eq!(parse_typed("/to all"), Ok(Typed::Cmd(Slash::To(Target::All))));
-        assert_eq!(parse_typed("/to #3"), Ok(Typed::Cmd(Slash::To(Target::Peer(3)))));
+        assert_eq!(
+            parse_typed("/hex 01 02"),
+            Ok(Typed::Cmd(Slash::Hex("01 02".into())))
+        );
+        assert_eq!(
+            parse_typed("/to all"),
+            Ok(Typed::Cmd(Slash::To(Target::All)))
+        );
+        assert_eq!(
+            parse_typed("/to #3"),
+            Ok(Typed::Cmd(Slash::To(Target::Peer(3))))
+        );
         assert_eq!(parse_typed("/kick 2"), Ok(Typed::Cmd(Slash::Kick(2))));
         assert_eq!(parse_typed("/quit"), Ok(Typed::Cmd(Slash::Quit)));
     }
@@ -172,9 +181,16 @@ mod tests {
     #[test]
     fn bad_commands_say_what_to_do() {
         let e = parse_typed("/frobnicate").unwrap_err();
-        assert!(e.contains("unknown command '/frobnicate'") && e.contains("/help"), "{e}");
-        assert!(parse_typed("/kick x").unwrap_err().contains("not a client id"));
+        assert!(
+            e.contains("unknown command '/frobnicate'") && e.contains("/help"),
+            "{e}"
+        );
+        assert!(parse_typed("/kick x")
+            .unwrap_err()
+            .contains("not a client id"));
         assert!(parse_typed("/hex").unwrap_err().contains("needs hex bytes"));
-        assert!(parse_typed("/to").unwrap_err().contains("needs a client id"));
+        assert!(parse_typed("/to")
+            .unwrap_err()
+            .contains("needs a client id"));
     }
 }

@@ -6,9 +6,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use futures_util::AsyncWriteExt;
 use rustyline_async::SharedWriter;
 use socklab_core::session::{Event, EventKind, PeerTable};
-use futures_util::AsyncWriteExt;
 use tokio::sync::mpsc;
 
 use crate::printer::{json_line, Printer, Rendered};
@@ -67,9 +67,12 @@ pub struct Output {
     pub sink: Sink,
     pub log: Option<BufWriter<File>>,
     pub table: Arc<Mutex<PeerTable>>,
-    pub observer: Option<Observer>,
+    pub observers: Vec<Observer>,
     /// How the last connection ended, for the exit status of a client.
-    pub last_close: Option<(socklab_core::session::Peer, socklab_core::session::CloseReason)>,
+    pub last_close: Option<(
+        socklab_core::session::Peer,
+        socklab_core::session::CloseReason,
+    )>,
     rendered: Rendered,
     log_buf: Vec<u8>,
 }
@@ -90,7 +93,7 @@ impl Output {
             sink,
             log,
             table: Arc::new(Mutex::new(PeerTable::default())),
-            observer: None,
+            observers: Vec::new(),
             last_close: None,
             rendered: Rendered::default(),
             log_buf: Vec::new(),
@@ -105,7 +108,7 @@ impl Output {
         if let EventKind::Closed { peer, reason, .. } = &ev.kind {
             self.last_close = Some((*peer, reason.clone()));
         }
-        if let Some(obs) = self.observer.as_mut() {
+        for obs in self.observers.iter_mut() {
             obs(ev);
         }
         if let Some(log) = self.log.as_mut() {

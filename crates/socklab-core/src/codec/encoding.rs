@@ -193,6 +193,31 @@ fn lowercase_name(enc: &'static encoding_rs::Encoding) -> &'static str {
 /// detector, which costs far more per byte than UTF-8 validation.
 pub const SETTLE_UTF8_AFTER: usize = 256;
 
+/// Non-ASCII bytes `Auto` gathers, once the stream has shown it is not UTF-8, before it asks
+/// chardetng. A few legacy bytes are ambiguous (the seed's six GBK bytes for 你好啊 read as
+/// EUC-KR), so the text waits until there is enough to judge, or until the stream ends.
+pub const GUESS_AFTER: usize = 32;
+
+/// chardetng weighs its guess by a top-level domain. With no domain at hand, the locale says
+/// which CJK legacy encoding a short ambiguous text most likely is; the people this tool is
+/// for mostly read Chinese, so that is the default.
+fn locale_hint() -> &'static [u8] {
+    let lang = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_default();
+    if lang.starts_with("ja") {
+        b"jp"
+    } else if lang.starts_with("ko") {
+        b"kr"
+    } else if lang.starts_with("zh_TW") || lang.starts_with("zh_HK") {
+        b"tw"
+    } else {
+        b"cn"
+    }
+}
+
 /// Turns one peer's byte stream (in one direction) into text, however it is chunked.
 ///
 /// Invalid bytes become U+FFFD. Give each peer and direction its own decoder: the state held
@@ -216,6 +241,14 @@ enum State {
         detector: Box<EncodingDetector>,
         held: Held,
         /// Non-ASCII bytes shown as UTF-8 so far.
+        non_ascii: usize,
+    },
+    /// `Auto`, the stream is not UTF-8, and not enough of it has come to guess what it is:
+    /// the bytes wait in `pending` (at most [`GUESS_AFTER`] non-ASCII bytes and the ASCII
+    /// between them).
+    Guessing {
+        detector: Box<EncodingDetector>,
+        pending: Vec<u8>,
         non_ascii: usize,
     },
     /// A fixed encoding, or the one `Auto` settled on.
@@ -248,6 +281,18 @@ impl StreamDecoder {
     pub fn decode(&mut self, bytes: &[u8], out: &mut String) {
         match &mut self.state {
             State::Decoding { decoder } => decode_into(decoder, bytes, out, false),
+            State::Guessing {
+                detector,
+                pending,
+                non_ascii,
+            } => {
+                detector.feed(bytes, false);
+                pending.extend_from_slice(bytes);
+                *non_ascii += bytes.iter().filter(|&&b| b >= 0x80).count();
+                if *non_ascii >= GUESS_AFTER {
+                    self.settle(out);
+                }
+            }
             State::Undecided {
                 detector,
                 held,
@@ -261,11 +306,9 @@ impl StreamDecoder {
                     match complete_held(held, bytes, out) {
                         Some(rest) => rest,
                         None => {
-                            let enc = detector.guess(None, Utf8Detection::Deny);
-                            let mut decoder = enc.new_decoder_without_bom_handling();
-                            decode_into(&mut decoder, held.as_slice(), out, false);
-                            decode_into(&mut decoder, bytes, out, false);
-                            self.state = State::Decoding { decoder };
+                            let mut pending = held.as_slice().to_vec();
+                            pending.extend_from_slice(bytes);
+                            self.start_guessing(pending, out);
                             return;
                         }
                     }
@@ -278,14 +321,11 @@ impl StreamDecoder {
                             push_utf8(valid, out);
                             held.set(tail);
                         } else {
-                            let enc = detector.guess(None, Utf8Detection::Deny);
-                            let mut decoder = enc.new_decoder_without_bom_handling();
-                            // The whole chunk goes to the new decoder, not just the part
-                            // after the error: a legacy two-byte character can look like
-                            // valid UTF-8, so a "valid" prefix of a chunk that turned out
-                            // not to be UTF-8 is not to be trusted either.
-                            decode_into(&mut decoder, rest, out, false);
-                            self.state = State::Decoding { decoder };
+                            // The whole chunk waits for the guess, not just the part after
+                            // the error: a legacy two-byte character can look like valid
+                            // UTF-8, so a "valid" prefix of a chunk that turned out not to be
+                            // UTF-8 is not to be trusted either.
+                            self.start_guessing(rest.to_vec(), out);
                             return;
                         }
                     }
@@ -307,6 +347,9 @@ impl StreamDecoder {
     /// used again afterwards for a new stream; `Auto` keeps the encoding it settled on,
     /// because the next stream comes from the same peer.
     pub fn finish(&mut self, out: &mut String) {
+        if matches!(self.state, State::Guessing { .. }) {
+            self.settle(out);
+        }
         match &mut self.state {
             State::Decoding { decoder } => {
                 decode_into(decoder, &[], out, true);
@@ -318,6 +361,40 @@ impl StreamDecoder {
                     held.len = 0;
                 }
             }
+            // `settle` above left this state.
+            State::Guessing { .. } => {}
+        }
+    }
+
+    /// The stream is not UTF-8: keep its bytes (the detector has already seen them) until
+    /// there is enough to guess from.
+    fn start_guessing(&mut self, pending: Vec<u8>, out: &mut String) {
+        let placeholder = State::Decoding {
+            decoder: encoding_rs::UTF_8.new_decoder_without_bom_handling(),
+        };
+        if let State::Undecided { detector, .. } = std::mem::replace(&mut self.state, placeholder) {
+            let non_ascii = pending.iter().filter(|&&b| b >= 0x80).count();
+            self.state = State::Guessing {
+                detector,
+                pending,
+                non_ascii,
+            };
+            if non_ascii >= GUESS_AFTER {
+                self.settle(out);
+            }
+        }
+    }
+
+    /// Ask the detector, then decode what waited with the encoding it names.
+    fn settle(&mut self, out: &mut String) {
+        if let State::Guessing {
+            detector, pending, ..
+        } = &mut self.state
+        {
+            let enc = detector.guess(Some(locale_hint()), Utf8Detection::Deny);
+            let mut decoder = enc.new_decoder_without_bom_handling();
+            decode_into(&mut decoder, pending, out, false);
+            self.state = State::Decoding { decoder };
         }
     }
 
@@ -326,7 +403,7 @@ impl StreamDecoder {
     /// [`SETTLE_UTF8_AFTER`] non-ASCII bytes of valid UTF-8); for a fixed encoding, that one.
     pub fn detected(&self) -> Option<&'static str> {
         match &self.state {
-            State::Undecided { .. } => None,
+            State::Undecided { .. } | State::Guessing { .. } => None,
             State::Decoding { decoder } => Some(lowercase_name(decoder.encoding())),
         }
     }

@@ -75,12 +75,14 @@ pub async fn open_tcp(
         tcp::connect(&addrs, opts, report).await
     };
     match opts.timeout {
-        Some(after) => tokio::time::timeout(after, work)
-            .await
-            .map_err(|_| Error::ConnectTimeout {
-                target: target.to_string(),
-                after,
-            })?,
+        Some(after) => {
+            tokio::time::timeout(after, work)
+                .await
+                .map_err(|_| Error::ConnectTimeout {
+                    target: target.to_string(),
+                    after,
+                })?
+        }
         None => work.await,
     }
 }
@@ -139,10 +141,14 @@ impl Session {
             }
             drop(acc_tx);
             for addr in &bound {
-                let _ = ev_tx.send(Event::now(EventKind::Listening { addr: *addr })).await;
+                let _ = ev_tx
+                    .send(Event::now(EventKind::Listening { addr: *addr }))
+                    .await;
             }
-            let reachable: Vec<SocketAddr> =
-                bound.iter().flat_map(|a| tcp::reachable_addrs(*a)).collect();
+            let reachable: Vec<SocketAddr> = bound
+                .iter()
+                .flat_map(|a| tcp::reachable_addrs(*a))
+                .collect();
             if bound.iter().any(|a| a.ip().is_unspecified()) && !reachable.is_empty() {
                 let _ = ev_tx
                     .send(Event::now(EventKind::Reachable { addrs: reachable }))
@@ -219,8 +225,10 @@ impl Engine {
     }
 
     async fn add_peer(&mut self, stream: TcpStream) {
+        // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; show them as IPv4.
+        let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
         let (addr, local) = match (stream.peer_addr(), stream.local_addr()) {
-            (Ok(a), Ok(l)) => (a, l),
+            (Ok(a), Ok(l)) => (canonical(a), canonical(l)),
             // The peer vanished between accept and now; nothing to serve.
             _ => return,
         };
@@ -300,7 +308,10 @@ impl Engine {
         self.stop_accepting();
         for (_, handle) in std::mem::take(&mut self.peers) {
             handle.abort();
-            let _ = self.events.send(handle.closed_event(CloseReason::Local)).await;
+            let _ = self
+                .events
+                .send(handle.closed_event(CloseReason::Local))
+                .await;
         }
     }
 
@@ -329,7 +340,13 @@ impl Engine {
                         }
                     }
                 }
-                Err(message) => self.emit(EventKind::Error { peer: None, message }).await,
+                Err(message) => {
+                    self.emit(EventKind::Error {
+                        peer: None,
+                        message,
+                    })
+                    .await
+                }
             },
             Command::ShutdownWrite(to) => {
                 if let Ok(ids) = self.targets(to) {
@@ -348,7 +365,11 @@ impl Engine {
                 }
                 None => {
                     let message = format!("no client #{id}; /list shows who is connected");
-                    self.emit(EventKind::Error { peer: None, message }).await;
+                    self.emit(EventKind::Error {
+                        peer: None,
+                        message,
+                    })
+                    .await;
                 }
             },
             Command::Quit => {}

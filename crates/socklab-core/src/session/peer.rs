@@ -132,7 +132,8 @@ async fn read_loop(
     counters: Arc<Counters>,
 ) {
     let mut decoder = encoding.decoder();
-    let mut announced = false;
+    // Only `auto` has something to announce; a fixed encoding was chosen by the user.
+    let mut announced = !matches!(encoding, Encoding::Auto);
     let mut buf = BytesMut::with_capacity(READ_BUF);
     let reason = loop {
         buf.reserve(READ_BUF);
@@ -179,6 +180,30 @@ async fn read_loop(
             Err(e) => break reason_of(&e),
         }
     };
+    // Text the decoder still holds (a cut character, or `auto` text waiting for enough
+    // bytes to guess from) is shown now, in an event whose bytes were all reported before.
+    let mut tail = String::new();
+    decoder.finish(&mut tail);
+    if !announced {
+        if let Some(name) = decoder.detected() {
+            let ev = EventKind::Detected {
+                peer,
+                direction: Direction::Received,
+                encoding: name,
+            };
+            let _ = events.send(Event::now(ev)).await;
+        }
+    }
+    if !tail.is_empty() {
+        let data = Data {
+            len: 0,
+            bytes: Bytes::new(),
+            text: tail,
+        };
+        let _ = events
+            .send(Event::now(EventKind::Received { peer, data }))
+            .await;
+    }
     let _ = ended.send(Ended {
         id: peer.id,
         reason,
@@ -207,6 +232,18 @@ async fn write_loop(
                 let _ = events.send(Event::now(ev)).await;
             }
             PeerCmd::Data(bytes) => {
+                // The event goes out before the write: a fast peer's answer can then never
+                // be shown ahead of what it answers. A failed write follows as `Closed`.
+                let mut text = String::new();
+                decoder.decode(&bytes, &mut text);
+                let data = Data {
+                    len: bytes.len(),
+                    bytes: bytes.clone(),
+                    text,
+                };
+                let _ = events
+                    .send(Event::now(EventKind::Sent { peer, data }))
+                    .await;
                 if let Err(e) = wr.write_all(&bytes).await {
                     let _ = ended.send(Ended {
                         id: peer.id,
@@ -217,16 +254,6 @@ async fn write_loop(
                 counters
                     .bytes_out
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                let mut text = String::new();
-                decoder.decode(&bytes, &mut text);
-                let data = Data {
-                    len: bytes.len(),
-                    bytes,
-                    text,
-                };
-                let _ = events
-                    .send(Event::now(EventKind::Sent { peer, data }))
-                    .await;
             }
             PeerCmd::ShutdownWrite if shut => {}
             PeerCmd::ShutdownWrite => {

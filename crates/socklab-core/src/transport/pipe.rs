@@ -36,6 +36,9 @@ pub struct PipeOptions {
     /// On stdin EOF, shut down the socket's write side so the peer sees end of stream
     /// (netcat's `-N`, ncat's default). Off with `--no-shutdown`.
     pub shutdown_on_eof: bool,
+    /// When the peer has finished sending, go on sending stdin until it ends: what a client
+    /// does (OpenBSD nc without -l). A server stops as soon as its client is done (nc -l).
+    pub finish_upload: bool,
 }
 
 /// How the pipe ended.
@@ -47,8 +50,9 @@ pub struct PipeOutcome {
     pub stdout_closed: bool,
 }
 
-/// Run the pipe until the peer closes its side (or resets). stdin EOF alone does not end
-/// it: the peer may still answer after our half-close.
+/// Run the pipe until both directions are done: stdin has ended (and, unless told not to,
+/// our sending side is shut down) and the peer has closed its side. stdin EOF alone does not
+/// end it: the peer may still answer after our half-close.
 pub fn run(stream: TcpStream, opts: PipeOptions) -> io::Result<PipeOutcome> {
     stream.set_nonblocking(false)?;
     let writer = stream.try_clone()?;
@@ -73,17 +77,18 @@ pub fn run(stream: TcpStream, opts: PipeOptions) -> io::Result<PipeOutcome> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => (0, true),
         Err(e) => return Err(e),
     };
-    // The upload thread may be blocked reading a stdin that never ends; when the peer has
-    // closed we are done regardless, as netcat is. Only collect it if it already finished.
-    let bytes_out = if upload.is_finished() {
+    // The peer has finished sending. A client, like OpenBSD nc, goes on sending until stdin
+    // ends too: a peer that half-closed early still gets every byte, and one that closed
+    // entirely makes the next write fail, which ends the upload. A server is done now, and
+    // so is anyone whose stdout is gone. The upload thread is then left to the process exit.
+    let bytes_out = if stdout_closed || !opts.finish_upload {
+        0
+    } else {
         match upload.join() {
             Ok(Ok(n)) => n,
-            Ok(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
             Ok(Err(e)) => return Err(e),
-            Err(_) => 0,
+            Err(_) => return Err(io::Error::other("the stdin thread panicked")),
         }
-    } else {
-        0
     };
     Ok(PipeOutcome {
         bytes_in,

@@ -108,7 +108,9 @@ pub async fn connect(
     let Some(&first) = candidates.first() else {
         let (bind, target) = (opts.bind.map(|b| b.to_string()), addrs.first());
         return Err(Error::Connect {
-            addr: target.copied().unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+            addr: target
+                .copied()
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
             source: io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
@@ -302,9 +304,11 @@ mod tests {
         let dead_addr = dead.local_addr().unwrap();
         drop(dead);
         let mut seen = Vec::new();
-        let stream = connect(&[dead_addr, good_addr], &ConnectOptions::default(), &mut |e| {
-            seen.push(format!("{e:?}"))
-        })
+        let stream = connect(
+            &[dead_addr, good_addr],
+            &ConnectOptions::default(),
+            &mut |e| seen.push(format!("{e:?}")),
+        )
         .await
         .unwrap();
         assert_eq!(stream.peer_addr().unwrap(), good_addr);

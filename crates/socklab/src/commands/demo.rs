@@ -22,7 +22,9 @@ const ANSWER: &str = "thank you !";
 fn annotation(server: bool, kind: &EventKind) -> Option<&'static str> {
     Some(match (server, kind) {
         (true, EventKind::Listening { .. }) => "socket() bind() listen(128)",
-        (false, EventKind::Resolving { .. }) => "getaddrinfo(): name to addresses (DNS, /etc/hosts)",
+        (false, EventKind::Resolving { .. }) => {
+            "getaddrinfo(): name to addresses (DNS, /etc/hosts)"
+        }
         (false, EventKind::Connecting { .. }) => "socket() connect(): the TCP handshake",
         (false, EventKind::ConnectFailed { .. }) => "that address failed; try the next one",
         (true, EventKind::Connected { .. }) => "accept(): a new socket for this client",
@@ -132,10 +134,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             bind: None,
             timeout: Some(std::time::Duration::from_secs(5)),
         },
-        SessionConfig {
-            once: false,
-            ..cfg
-        },
+        SessionConfig { once: false, ..cfg },
     );
     let greeting = Bytes::from(gbk.encode(GREETING)?);
     let answer = Bytes::from(gbk.encode(ANSWER)?);

@@ -44,7 +44,7 @@ impl Face {
         if let Some(f) = &self.file {
             if t.stderr && !t.interactive() {
                 let (_bar, observe) = sending::progress(f.size);
-                out.observer = Some(Box::new(observe));
+                out.observers.push(Box::new(observe));
             }
         }
         Ok(out)
@@ -64,6 +64,18 @@ impl Face {
         let mut out = self.output(Sink::stdout(), &t)?;
         let (err_tx, mut err_rx) = mpsc::unbounded_channel::<String>();
         let target = Target::All;
+        // A server has no one to send to before the first client: like nc -l, read stdin
+        // only once someone is connected.
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+        let mut first_tx = Some(first_tx);
+        out.observers.push(Box::new(move |ev| {
+            if matches!(ev.kind, socklab_core::session::EventKind::Connected { .. }) {
+                if let Some(tx) = first_tx.take() {
+                    let _ = tx.send(());
+                }
+            }
+        }));
+        let wait_for_client = self.role == Role::Server;
         // Data from the command line first (the file), then stdin.
         let feeder = {
             let commands = commands.clone();
@@ -72,8 +84,12 @@ impl Face {
             let (spec, shut) = (self.spec, self.shutdown_at_eof);
             let (repeat, interval) = (self.data.repeat, self.data.interval);
             tokio::spawn(async move {
+                if wait_for_client && first_rx.await.is_err() {
+                    return;
+                }
                 if let Some(f) = file {
-                    if let Err(e) = send_file_repeated(&commands, target, &f, repeat, interval).await
+                    if let Err(e) =
+                        send_file_repeated(&commands, target, &f, repeat, interval).await
                     {
                         let _ = err_tx.send(format!("{e:#}"));
                     }
@@ -135,7 +151,11 @@ pub async fn finish(
     if role == Role::Client {
         if let Some((peer, reason)) = &out.last_close {
             if matches!(reason, CloseReason::Reset | CloseReason::Error(_)) {
-                eprintln!("socklab: connection to {}: {}", peer.addr, reason.describe());
+                eprintln!(
+                    "socklab: connection to {}: {}",
+                    peer.addr,
+                    reason.describe()
+                );
                 return Ok(ExitCode::from(1));
             }
         }

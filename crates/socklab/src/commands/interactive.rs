@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use bytes::Bytes;
+use futures_util::AsyncWriteExt;
 use rustyline_async::{Readline, ReadlineEvent, SharedWriter};
 use socklab_core::session::{format_time, Command, Session, Target, TimeFormat};
-use futures_util::AsyncWriteExt;
 use tokio::task::JoinHandle;
 
 use super::face::{finish, send_file_repeated, Face};
@@ -233,14 +233,20 @@ impl Console {
                 }
             }
             Typed::Cmd(Slash::Eof) => {
-                let _ = self.commands.send(Command::ShutdownWrite(self.target)).await;
+                let _ = self
+                    .commands
+                    .send(Command::ShutdownWrite(self.target))
+                    .await;
             }
             Typed::Cmd(Slash::Stop) => match self.background.take() {
                 Some(bg) => {
                     bg.abort();
                     self.note("stopped").await;
                 }
-                None => self.error("nothing to stop: no --repeat loop or file is running").await,
+                None => {
+                    self.error("nothing to stop: no --repeat loop or file is running")
+                        .await
+                }
             },
             Typed::Cmd(Slash::Quit) => return Flow::Quit,
         }
@@ -280,9 +286,15 @@ impl Console {
         if t.peers.is_empty() {
             return "no clients connected".into();
         }
-        let mut s = String::from("id   address                  since          in (bytes/chunks)   out (bytes/chunks)\n");
+        let mut s = String::from(
+            "id   address                  since          in (bytes/chunks)   out (bytes/chunks)\n",
+        );
         for (id, p) in &t.peers {
-            let mark = if self.target == Target::Peer(*id) { "*" } else { " " };
+            let mark = if self.target == Target::Peer(*id) {
+                "*"
+            } else {
+                " "
+            };
             let _ = writeln!(
                 s,
                 "#{id:<3}{mark}{:<24} {:<14} {:>10}/{:<8} {:>10}/{:<8}",

@@ -23,10 +23,9 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let items = prepare(&spec, &args.data_items)?;
     let file = Face::check_file(&args.data)?;
     if items.is_empty() && file.is_none() {
-        return Err(UsageError(
-            "nothing to send; expected DATA arguments or --file PATH".into(),
-        )
-        .into());
+        return Err(
+            UsageError("nothing to send; expected DATA arguments or --file PATH".into()).into(),
+        );
     }
     let t = Terminals::detect();
     let log = match &args.data.log {
@@ -40,7 +39,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     );
     if let (Some(f), true) = (&file, t.stderr) {
         let (_bar, observe) = sending::progress(f.size);
-        out.observer = Some(Box::new(observe));
+        out.observers.push(Box::new(observe));
     }
     let cfg = SessionConfig {
         encoding: args.data.encoding,

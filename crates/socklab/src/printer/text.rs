@@ -3,9 +3,7 @@
 use std::fmt::Write as _;
 
 use socklab_core::codec::{hexdump, text::push_visible};
-use socklab_core::session::{
-    format_time, Data, Direction, Event, EventKind, Peer, TimeFormat,
-};
+use socklab_core::session::{format_time, Data, Direction, Event, EventKind, Peer, TimeFormat};
 
 use super::style::{ERROR, PEER, RECEIVED, SENT, STATUS};
 use super::{Printer, Role, Show};

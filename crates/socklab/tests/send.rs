@@ -1,0 +1,150 @@
+//! `socklab send`: one shot, for scripts. What goes on the wire is checked by a python peer
+//! that prints the hex of everything it received.
+
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+/// Start the recording peer, run `socklab send` at it with `args`, return what the peer got
+/// and socklab's output.
+fn send_to_recorder(args: &[&str]) -> (Vec<u8>, std::process::Output) {
+    let mut cmd = Command::new(python3());
+    cmd.arg(fixture("peers.py"))
+        .arg("record")
+        .stdout(Stdio::piped());
+    let mut peer = Proc::spawn(cmd, "peers.py record");
+    let mut lines = Lines::new(peer.stdout());
+    let port = port_in(&lines.wait_for("listening on"));
+    let mut full = vec!["send".to_string(), format!("127.0.0.1:{port}")];
+    full.extend(args.iter().map(|s| s.to_string()));
+    full.extend(["--wait".to_string(), "100ms".to_string()]);
+    let refs: Vec<&str> = full.iter().map(|s| s.as_str()).collect();
+    let out = run(&refs, b"");
+    let hex = lines.rest().pop().unwrap_or_default();
+    let got = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex from peer"))
+        .collect();
+    (got, out)
+}
+
+#[test]
+fn each_data_goes_out_exactly_after_escapes() {
+    let (got, out) = send_to_recorder(&["PING\\r\\n", "a\\tb\\x00\\\\"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(got, b"PING\r\na\tb\x00\\");
+}
+
+#[test]
+fn no_escapes_sends_backslashes_as_typed() {
+    let (got, _) = send_to_recorder(&["--no-escapes", "a\\n"]);
+    assert_eq!(got, b"a\\n");
+}
+
+#[test]
+fn eol_is_added_only_when_asked() {
+    let (got, _) = send_to_recorder(&["one", "two", "--eol", "crlf"]);
+    assert_eq!(got, b"one\r\ntwo\r\n");
+}
+
+#[test]
+fn hex_input_in_every_form() {
+    let (got, _) = send_to_recorder(&["--hex", "48 65 6c", "6c6f", "0x20,0x21"]);
+    assert_eq!(got, b"Hello !");
+}
+
+#[test]
+fn encodings_on_the_wire() {
+    let (got, _) = send_to_recorder(&["-e", "gbk", "你好啊"]);
+    assert_eq!(got, [0xc4, 0xe3, 0xba, 0xc3, 0xb0, 0xa1]);
+    let (got, _) = send_to_recorder(&["-e", "utf-16le", "hi\\n"]);
+    assert_eq!(got, [b'h', 0, b'i', 0, b'\n', 0]);
+    let (got, _) = send_to_recorder(&["-e", "big5", "中文"]);
+    assert_eq!(got, [0xa4, 0xa4, 0xa4, 0xe5]);
+    let (got, _) = send_to_recorder(&["-e", "shift_jis", "テスト"]);
+    assert_eq!(got, [0x83, 0x65, 0x83, 0x58, 0x83, 0x67]);
+}
+
+#[test]
+fn repeat_sends_n_rounds() {
+    let (got, out) = send_to_recorder(&["--repeat", "3", "--interval", "10ms", "ab"]);
+    assert!(out.status.success());
+    assert_eq!(got, b"ababab");
+}
+
+#[test]
+fn file_sends_every_byte() {
+    let dir = TempDir::new("file");
+    let path = dir.path("payload.bin");
+    let data = random_bytes(300_000, 5);
+    std::fs::write(&path, &data).unwrap();
+    let (got, out) = send_to_recorder(&["--file", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "file content differs");
+}
+
+#[test]
+fn redis_answers_ping() {
+    require("redis-server", "redis-server");
+    let port = free_port();
+    let mut cmd = Command::new("redis-server");
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .stdout(Stdio::piped());
+    let mut redis = Proc::spawn(cmd, "redis-server");
+    Lines::new(redis.stdout()).wait_for("Ready to accept connections");
+    let out = run(
+        &[
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "PING\\r\\n",
+            "--wait",
+            "300ms",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Piped stdout: the raw reply, nothing else.
+    assert_eq!(text(&out.stdout), "+PONG\r\n");
+    let out = run(
+        &[
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "SET k 你好\\r\\nGET k\\r\\n",
+            "--show",
+            "text",
+            "--wait",
+            "300ms",
+        ],
+        b"",
+    );
+    let shown = text(&out.stdout);
+    assert!(shown.contains("← +OK\\x0d"), "{shown}");
+    assert!(shown.contains("你好"), "{shown}");
+}
+
+#[test]
+fn send_waits_for_silence_then_exits_0() {
+    // An echo server that never closes: send must end by itself after --wait.
+    let (_srv, _, port) = socklab_server(&["--echo"]);
+    let out = run(
+        &[
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "hi",
+            "--wait",
+            "200ms",
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "hi");
+}

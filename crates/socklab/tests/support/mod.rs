@@ -1,0 +1,318 @@
+//! What every test needs: the socklab binary, real peers found on PATH (or a failure that
+//! names the package to install), free loopback ports, children that die with the test, and
+//! readiness from what a program prints rather than from sleeping.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Generous: a 2-core machine running the suite in parallel can be slow, but a hang must
+/// still fail rather than block CI.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+pub fn socklab() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_socklab"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Fail (never skip) when a peer program is missing, naming what to install.
+pub fn require(program: &str, package: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    });
+    match found {
+        Some(p) => p,
+        None => panic!(
+            "this test needs `{program}`, which is not installed: apt-get install {package} (scripts/test installs every peer)"
+        ),
+    }
+}
+
+/// A free TCP port on 127.0.0.1 for peers that cannot be told to pick one themselves.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// A child process killed when the test ends, whatever happens.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Proc {
+    pub fn spawn(mut cmd: Command, name: &str) -> Proc {
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc {
+            child,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn stdin(&mut self) -> std::process::ChildStdin {
+        self.child.stdin.take().expect("stdin was piped")
+    }
+
+    pub fn stdout(&mut self) -> ChildStdout {
+        self.child.stdout.take().expect("stdout was piped")
+    }
+
+    pub fn stderr(&mut self) -> ChildStderr {
+        self.child.stderr.take().expect("stderr was piped")
+    }
+
+    /// Wait for exit within the deadline.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if start.elapsed() > DEADLINE {
+                let _ = self.child.kill();
+                panic!("{} did not exit within {DEADLINE:?}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Lines of a child's output, read on a thread, so a test can wait for one with a deadline.
+pub struct Lines {
+    rx: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Lines {
+    pub fn new(r: impl Read + Send + 'static) -> Lines {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(r).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines {
+            rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line that contains `needle`; panics with everything seen on timeout.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line containing {needle:?} within {DEADLINE:?}; saw:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Everything until the stream ends.
+    pub fn rest(&mut self) -> Vec<String> {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return self.seen.clone(),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("output did not end; saw:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+}
+
+/// The port from a line such as "* listening on 127.0.0.1:41234 ...".
+pub fn port_in(line: &str) -> u16 {
+    let addr = line
+        .split_whitespace()
+        .find(|w| {
+            w.rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        })
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    addr.rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
+}
+
+/// Start `socklab listen` on 127.0.0.1 with a free port and the text view on stdout; return
+/// it and its port once it says it is listening.
+pub fn socklab_server(args: &[&str]) -> (Proc, Lines, u16) {
+    let mut cmd = socklab();
+    cmd.arg("listen").arg("127.0.0.1:0").args(args);
+    if !args.contains(&"--show") {
+        cmd.args(["--show", "text"]);
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut p = Proc::spawn(cmd, "socklab listen");
+    let mut lines = Lines::new(p.stdout());
+    let port = port_in(&lines.wait_for("listening on"));
+    (p, lines, port)
+}
+
+/// Run socklab to completion with the given stdin bytes.
+pub fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut cmd = socklab();
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn socklab");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = wait_output(child);
+    let _ = feeder.join();
+    out
+}
+
+/// `wait_with_output` with the suite's deadline.
+pub fn wait_output(child: Child) -> Output {
+    let (tx, rx) = mpsc::channel();
+    let pid = child.id();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(DEADLINE) {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => panic!("waiting for socklab: {e}"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("socklab did not finish within {DEADLINE:?}");
+        }
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so a failure can be reproduced.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// A scratch directory removed at the end of the test.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "socklab-test-{tag}-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A listener that records whether anyone connected: proof that a rejected command sent
+/// nothing (not even a SYN that completed).
+pub struct Witness {
+    pub listener: TcpListener,
+    pub port: u16,
+}
+
+impl Witness {
+    pub fn new() -> Witness {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        Witness { listener, port }
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Panics if a connection arrived (and shows what it carried).
+    pub fn assert_untouched(&self) {
+        if let Ok((mut s, a)) = self.listener.accept() {
+            let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf);
+            panic!("{a} connected and sent {buf:?}; expected nothing at all");
+        }
+    }
+}
+
+/// A connected client to `port`, with a read timeout so a missing reply fails the test.
+pub fn client(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    s
+}
+
+/// Read exactly `n` bytes.
+pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf).expect("read_exact");
+    buf
+}
+
+pub fn python3() -> PathBuf {
+    require("python3", "python3")
+}
+
+/// Path of a file under tests/ (python peers and the pty driver).
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(name)
+}

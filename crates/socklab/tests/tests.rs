@@ -1,0 +1,13 @@
+//! socklab as a user runs it, against real peers on loopback. One binary of modules, one
+//! module per area (ripgrep's layout).
+
+mod support;
+
+mod bad_input;
+mod demo;
+mod interactive;
+mod listen;
+mod seed;
+mod send;
+mod transfer;
+mod views;
