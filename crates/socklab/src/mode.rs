@@ -83,3 +83,9 @@ pub fn tcp_target(ep: &Endpoint) -> Result<HostPort, UsageError> {
         ))),
     }
 }
+
+/// Whether anything will read the decoded text of data events: the text views, JSON and
+/// the log do; hex and raw views do not, and skipping the decoding is what keeps them fast.
+pub fn needs_text(d: &DataArgs, t: &Terminals) -> bool {
+    d.json || d.log.is_some() || matches!(show(d, t), Show::Text | Show::Both)
+}

@@ -39,7 +39,10 @@ impl Sink {
     async fn flush(&mut self) -> io::Result<()> {
         match self {
             Sink::Stdout(w) => w.flush(),
-            Sink::Editor(w) => AsyncWriteExt::flush(w).await,
+            // The editor's writer hands over each complete line by itself, and every event
+            // ends its output with a newline there; flushing it would hand over an empty
+            // partial line, which the editor draws as a stray column on the next line.
+            Sink::Editor(_) => Ok(()),
         }
     }
 }

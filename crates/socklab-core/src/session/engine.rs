@@ -42,6 +42,9 @@ pub struct SessionConfig {
     pub once: bool,
     /// Server: turn away clients beyond this many at once.
     pub max_clients: Option<usize>,
+    /// Leave `text` empty in data events: for faces that show only hex or raw bytes,
+    /// decoding would be work nobody reads.
+    pub skip_text: bool,
 }
 
 /// A running session, as a face holds it.
@@ -242,7 +245,7 @@ impl Engine {
             stream,
             PeerSetup {
                 peer,
-                encoding: self.cfg.encoding,
+                encoding: (!self.cfg.skip_text).then_some(self.cfg.encoding),
                 echo: self.cfg.echo,
                 events: self.events.clone(),
                 ended: self.ended_tx.clone(),

@@ -68,7 +68,8 @@ impl PeerHandle {
 
 pub(crate) struct PeerSetup {
     pub peer: Peer,
-    pub encoding: Encoding,
+    /// `None` when no face wants the text: a hex-only view then skips decoding entirely.
+    pub encoding: Option<Encoding>,
     pub echo: bool,
     pub events: mpsc::Sender<Event>,
     pub ended: mpsc::UnboundedSender<Ended>,
@@ -125,15 +126,15 @@ fn reason_of(e: &std::io::Error) -> CloseReason {
 async fn read_loop(
     mut rd: tokio::net::tcp::OwnedReadHalf,
     peer: Peer,
-    encoding: Encoding,
+    encoding: Option<Encoding>,
     echo: Option<mpsc::Sender<PeerCmd>>,
     events: mpsc::Sender<Event>,
     ended: mpsc::UnboundedSender<Ended>,
     counters: Arc<Counters>,
 ) {
-    let mut decoder = encoding.decoder();
+    let mut decoder = encoding.map(|e| e.decoder());
     // Only `auto` has something to announce; a fixed encoding was chosen by the user.
-    let mut announced = !matches!(encoding, Encoding::Auto);
+    let mut announced = !matches!(encoding, Some(Encoding::Auto));
     let mut buf = BytesMut::with_capacity(READ_BUF);
     let reason = loop {
         buf.reserve(READ_BUF);
@@ -143,14 +144,16 @@ async fn read_loop(
                 let bytes = buf.split().freeze();
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 let mut text = String::new();
-                decoder.decode(&bytes, &mut text);
+                if let Some(d) = decoder.as_mut() {
+                    d.decode(&bytes, &mut text);
+                }
                 if let Some(echo) = &echo {
                     // Awaiting here is the backpressure: an echo client that does not read
                     // its echoes stops being read from.
                     let _ = echo.send(PeerCmd::Data(bytes.clone())).await;
                 }
                 if !announced {
-                    if let Some(name) = decoder.detected() {
+                    if let Some(name) = decoder.as_ref().and_then(|d| d.detected()) {
                         announced = true;
                         let ev = EventKind::Detected {
                             peer,
@@ -183,9 +186,11 @@ async fn read_loop(
     // Text the decoder still holds (a cut character, or `auto` text waiting for enough
     // bytes to guess from) is shown now, in an event whose bytes were all reported before.
     let mut tail = String::new();
-    decoder.finish(&mut tail);
+    if let Some(d) = decoder.as_mut() {
+        d.finish(&mut tail);
+    }
     if !announced {
-        if let Some(name) = decoder.detected() {
+        if let Some(name) = decoder.as_ref().and_then(|d| d.detected()) {
             let ev = EventKind::Detected {
                 peer,
                 direction: Direction::Received,
@@ -214,12 +219,12 @@ async fn write_loop(
     mut wr: tokio::net::tcp::OwnedWriteHalf,
     mut rx: mpsc::Receiver<PeerCmd>,
     peer: Peer,
-    encoding: Encoding,
+    encoding: Option<Encoding>,
     events: mpsc::Sender<Event>,
     ended: mpsc::UnboundedSender<Ended>,
     counters: Arc<Counters>,
 ) {
-    let mut decoder = encoding.decoder();
+    let mut decoder = encoding.map(|e| e.decoder());
     let mut shut = false;
     while let Some(cmd) = rx.recv().await {
         match cmd {
@@ -235,7 +240,9 @@ async fn write_loop(
                 // The event goes out before the write: a fast peer's answer can then never
                 // be shown ahead of what it answers. A failed write follows as `Closed`.
                 let mut text = String::new();
-                decoder.decode(&bytes, &mut text);
+                if let Some(d) = decoder.as_mut() {
+                    d.decode(&bytes, &mut text);
+                }
                 let data = Data {
                     len: bytes.len(),
                     bytes: bytes.clone(),

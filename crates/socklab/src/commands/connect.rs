@@ -36,6 +36,7 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     };
     let cfg = SessionConfig {
         encoding: face.spec.opts.encoding,
+        skip_text: !mode::needs_text(&face.data, &t),
         ..SessionConfig::default()
     };
     face.drive(Session::connect(target, opts, cfg)).await

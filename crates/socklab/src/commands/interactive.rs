@@ -121,8 +121,8 @@ pub async fn run(face: Face, session: Session, t: &Terminals) -> anyhow::Result<
 
 impl Console {
     async fn write(&mut self, bytes: &[u8]) {
+        // No flush: see `Sink::flush`; every note ends with a newline.
         let _ = self.writer.write_all(bytes).await;
-        let _ = self.writer.flush().await;
     }
 
     async fn note(&mut self, text: &str) {

@@ -16,6 +16,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let addr = mode::tcp_target(&args.endpoint)?;
     let file = Face::check_file(&args.data)?;
     let t = Terminals::detect();
+    socklab_core::transport::raise_fd_limit();
     let listeners = tcp::listen(&addr).await?;
     if args.once && mode::raw_pipe(&args.data, &t) {
         return raw_once(listeners, args.data.verbose).await;
@@ -32,6 +33,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         echo: args.echo,
         once: args.once,
         max_clients: args.max_clients,
+        skip_text: !mode::needs_text(&face.data, &t),
     };
     face.drive(Session::serve(listeners, cfg)).await
 }

@@ -43,6 +43,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     }
     let cfg = SessionConfig {
         encoding: args.data.encoding,
+        skip_text: !mode::needs_text(&args.data, &t),
         ..SessionConfig::default()
     };
     let Session {
