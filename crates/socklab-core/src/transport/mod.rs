@@ -11,7 +11,7 @@ pub fn raise_fd_limit() -> Option<u64> {
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current < limit.maximum {
         limit.current = limit.maximum;
-        setrlimit(Resource::Nofile, limit.clone()).ok()?;
+        setrlimit(Resource::Nofile, limit).ok()?;
     }
     limit.current
 }
