@@ -313,6 +313,6 @@ mod tests {
         assert!(err("[::1:80", false).contains("not closed"));
         assert!(err("bad host!:80", false).contains("neither an IP address"));
         assert!(err("", false).contains("empty"));
-        assert!(err("x:1", false).contains("expected HOST:PORT"));
+        assert!(err("x:", false).contains("expected HOST:PORT"));
     }
 }

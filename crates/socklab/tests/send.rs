@@ -148,3 +148,23 @@ fn send_waits_for_silence_then_exits_0() {
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "hi");
 }
+
+#[test]
+fn bind_picks_the_local_address() {
+    let (_srv, mut lines, port) = socklab_server(&[]);
+    let out = run(
+        &[
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "from .2\\n",
+            "--bind",
+            "127.0.0.2:0",
+            "--wait",
+            "100ms",
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = lines.wait_for("← from .2");
+    assert!(line.contains(" 127.0.0.2:"), "{line}");
+}
