@@ -53,6 +53,15 @@ impl FileToSend {
     }
 }
 
+/// How many rounds `--repeat` asks for: `None` once, `Some(0)` until stopped, `Some(n)` n.
+fn more_rounds(repeat: Option<u64>, done: u64) -> bool {
+    match repeat {
+        Some(0) => true,
+        Some(n) => done < n,
+        None => false,
+    }
+}
+
 /// Send `items` once, or `repeat` times (0 = until stopped), with `interval` between rounds.
 pub async fn rounds(
     commands: &mpsc::Sender<Command>,
@@ -61,7 +70,7 @@ pub async fn rounds(
     repeat: Option<u64>,
     interval: Duration,
 ) {
-    let mut round = 0u64;
+    let mut done = 0u64;
     loop {
         for bytes in items {
             let cmd = Command::Send {
@@ -72,11 +81,28 @@ pub async fn rounds(
                 return;
             }
         }
-        round += 1;
-        match repeat {
-            Some(0) => {}
-            Some(n) if round < n => {}
-            _ => return,
+        done += 1;
+        if !more_rounds(repeat, done) {
+            return;
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Send a file once or `repeat` times, like [`rounds`].
+pub async fn file_rounds(
+    commands: &mpsc::Sender<Command>,
+    to: Target,
+    f: &FileToSend,
+    repeat: Option<u64>,
+    interval: Duration,
+) -> anyhow::Result<()> {
+    let mut done = 0u64;
+    loop {
+        file(commands, to, f).await?;
+        done += 1;
+        if !more_rounds(repeat, done) {
+            return Ok(());
         }
         tokio::time::sleep(interval).await;
     }

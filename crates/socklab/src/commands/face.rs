@@ -2,7 +2,6 @@
 //! data), Ctrl-C, and the exit status.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use bytes::Bytes;
 use socklab_core::session::{CloseReason, Command, Session, Target};
@@ -89,7 +88,7 @@ impl Face {
                 }
                 if let Some(f) = file {
                     if let Err(e) =
-                        send_file_repeated(&commands, target, &f, repeat, interval).await
+                        sending::file_rounds(&commands, target, &f, repeat, interval).await
                     {
                         let _ = err_tx.send(format!("{e:#}"));
                     }
@@ -112,27 +111,6 @@ impl Face {
             return Ok(ExitCode::SUCCESS);
         }
         finish(done, &out, self.role).await
-    }
-}
-
-/// Send a file once or `--repeat` times.
-pub async fn send_file_repeated(
-    commands: &mpsc::Sender<Command>,
-    to: Target,
-    f: &FileToSend,
-    repeat: Option<u64>,
-    interval: Duration,
-) -> anyhow::Result<()> {
-    let mut round = 0u64;
-    loop {
-        sending::file(commands, to, f).await?;
-        round += 1;
-        match repeat {
-            Some(0) => {}
-            Some(n) if round < n => {}
-            _ => return Ok(()),
-        }
-        tokio::time::sleep(interval).await;
     }
 }
 

@@ -11,7 +11,7 @@ use rustyline_async::{Readline, ReadlineEvent, SharedWriter};
 use socklab_core::session::{format_time, Command, Session, Target, TimeFormat};
 use tokio::task::JoinHandle;
 
-use super::face::{finish, send_file_repeated, Face};
+use super::face::{finish, Face};
 use crate::input::{parse_typed, Slash, Typed, HELP};
 use crate::mode::Terminals;
 use crate::output::{PumpEnd, Sink};
@@ -164,7 +164,7 @@ impl Console {
         let writer = self.writer.clone();
         let task = tokio::spawn(async move {
             let mut w = writer;
-            let msg = match send_file_repeated(&commands, to, &f, repeat, interval).await {
+            let msg = match sending::file_rounds(&commands, to, &f, repeat, interval).await {
                 Ok(()) => format!("* queued {} ({} bytes)\n", f.path.display(), f.size),
                 Err(e) => format!("! {e:#}\n"),
             };

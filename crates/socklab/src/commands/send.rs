@@ -7,7 +7,7 @@ use socklab_core::session::{Command, EventKind, Session, SessionConfig, Target};
 use tokio::time::Instant;
 
 use super::connect::connect_options;
-use super::face::{finish, prepare, send_file_repeated, Face};
+use super::face::{finish, prepare, Face};
 use crate::cli::{Eol, SendArgs};
 use crate::input::InputSpec;
 use crate::mode::{self, Terminals};
@@ -71,7 +71,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                         tokio::spawn(async move {
                             sending::rounds(&commands, Target::All, &items, repeat, interval).await;
                             let res = match file {
-                                Some(f) => send_file_repeated(&commands, Target::All, &f, None, interval).await,
+                                Some(f) => sending::file_rounds(&commands, Target::All, &f, None, interval).await,
                                 None => Ok(()),
                             };
                             let _ = tx.send(res);
