@@ -71,12 +71,13 @@ fn upload_to(tool: &str) {
 }
 
 /// The peer connects to `socklab listen --once` and sends; socklab's stdout must carry
-/// every byte.
+/// every byte. socklab's own stdin is empty, so it half-closes at once: the transfer the
+/// other way must still arrive whole.
 fn download_from(tool: &str) {
     let data = random_bytes(SIZE, 11);
     let mut cmd = socklab();
     cmd.args(["listen", "--once", "-v", "127.0.0.1:0"])
-        .stdin(Stdio::piped())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut server = Proc::spawn(cmd, "socklab listen --once");
@@ -88,8 +89,6 @@ fn download_from(tool: &str) {
         out.read_to_end(&mut got).expect("read socklab stdout");
         got
     });
-    // socklab's own stdin stays open until the data is in, so only the peer's EOF ends it.
-    let server_stdin = server.stdin();
     let mut cmd = match tool {
         "ncat" => {
             require("ncat", "ncat");
@@ -120,7 +119,6 @@ fn download_from(tool: &str) {
     });
     writer.join().expect("writer");
     let got = reader.join().expect("reader");
-    drop(server_stdin);
     assert_same(&format!("{tool} → socklab"), &got, &data);
     assert!(server.wait().success());
     sender.wait();
@@ -268,4 +266,25 @@ fn a_reset_exits_1_and_says_so() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("reset"), "{err}");
+}
+
+/// The other way round: socklab listen --once sends a file to a client whose stdin is
+/// empty (it half-closes at once); the client still gets every byte.
+#[test]
+fn listen_once_sends_64mib_to_a_client_that_half_closed() {
+    let data = random_bytes(SIZE, 19);
+    let dir = TempDir::new("lsend");
+    let file = dir.path("data.bin");
+    std::fs::write(&file, &data).unwrap();
+    let mut cmd = socklab();
+    cmd.args(["listen", "--once", "-v", "127.0.0.1:0"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut server = Proc::spawn(cmd, "socklab listen --once");
+    let port = port_in(&Lines::new(server.stderr()).wait_for("listening on"));
+    let out = run(&["connect", &format!("127.0.0.1:{port}")], b"");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_same("socklab listen → socklab connect", &out.stdout, &data);
+    assert!(server.wait().success());
 }

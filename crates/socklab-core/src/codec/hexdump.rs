@@ -32,6 +32,39 @@ const fn build_ascii() -> [u8; 256] {
     table
 }
 
+/// A full line with an offset below 2^32: 8 offset digits, the hex columns, `|`, 16
+/// characters, `|`, newline.
+const FULL_LINE: usize = 8 + HEX_COLUMNS + 1 + WIDTH + 2;
+
+/// The fixed parts of a full line (spaces, bars, newline); the rest is filled in place.
+static FULL_TEMPLATE: [u8; FULL_LINE] = build_template();
+
+const fn build_template() -> [u8; FULL_LINE] {
+    let mut t = [b' '; FULL_LINE];
+    t[8 + HEX_COLUMNS] = b'|';
+    t[FULL_LINE - 2] = b'|';
+    t[FULL_LINE - 1] = b'\n';
+    t
+}
+
+/// The common case, written straight into `out`: every position is fixed, so there is no
+/// stack buffer to copy and no digit loop.
+fn write_full_line(out: &mut Vec<u8>, offset: u32, line: &[u8; WIDTH]) {
+    let start = out.len();
+    out.extend_from_slice(&FULL_TEMPLATE);
+    let Ok(buf) = <&mut [u8; FULL_LINE]>::try_from(&mut out[start..]) else {
+        return;
+    };
+    for (i, b) in offset.to_be_bytes().into_iter().enumerate() {
+        buf[2 * i..2 * i + 2].copy_from_slice(&pair(b));
+    }
+    for (i, &b) in line.iter().enumerate() {
+        let at = 10 + i * 3 + usize::from(i >= 8);
+        buf[at..at + 2].copy_from_slice(&pair(b));
+        buf[8 + HEX_COLUMNS + 1 + i] = ASCII[usize::from(b)];
+    }
+}
+
 /// Appends the `hexdump -C` lines for `bytes`, the first one labelled `offset`.
 ///
 /// Lines start at `offset` and are not aligned to 16, so a received chunk starts a line of
@@ -51,7 +84,10 @@ pub fn write_lines(out: &mut Vec<u8>, offset: u64, bytes: &[u8]) {
             }
         } else {
             squeezing = false;
-            write_line(out, line_offset, line);
+            match (<&[u8; WIDTH]>::try_from(line), u32::try_from(line_offset)) {
+                (Ok(full), Ok(short)) => write_full_line(out, short, full),
+                _ => write_line(out, line_offset, line),
+            }
         }
         previous = Some(line);
         line_offset = line_offset.wrapping_add(WIDTH as u64);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
@@ -14,9 +14,12 @@ use tokio::task::AbortHandle;
 use super::event::{CloseReason, Data, Direction, Event, EventKind, Peer};
 use crate::codec::Encoding;
 
-/// Read buffer per connection. 64 KiB is what the kernel typically hands over per read on
-/// loopback; larger buffers only raise memory per idle client.
-const READ_BUF: usize = 64 * 1024;
+/// First read size per connection. The buffer is taken only once the socket is readable,
+/// so an idle client costs no buffer at all (a broker holds thousands).
+const READ_MIN: usize = 16 * 1024;
+/// Reads grow while they come back full, up to this: a fast stream then moves in few, large
+/// events, which is what keeps the hex view and the log fast.
+const READ_MAX: usize = 512 * 1024;
 /// Chunks queued per writer. With the socket buffer in front, a client that stops reading
 /// stalls its sender only after this many chunks: the memory bound of one slow peer.
 const WRITE_QUEUE: usize = 64;
@@ -124,7 +127,7 @@ fn reason_of(e: &std::io::Error) -> CloseReason {
 }
 
 async fn read_loop(
-    mut rd: tokio::net::tcp::OwnedReadHalf,
+    rd: tokio::net::tcp::OwnedReadHalf,
     peer: Peer,
     encoding: Option<Encoding>,
     echo: Option<mpsc::Sender<PeerCmd>>,
@@ -135,12 +138,20 @@ async fn read_loop(
     let mut decoder = encoding.map(|e| e.decoder());
     // Only `auto` has something to announce; a fixed encoding was chosen by the user.
     let mut announced = !matches!(encoding, Some(Encoding::Auto));
-    let mut buf = BytesMut::with_capacity(READ_BUF);
+    let mut buf = BytesMut::new();
+    let mut want = READ_MIN;
     let reason = loop {
-        buf.reserve(READ_BUF);
-        match rd.read_buf(&mut buf).await {
+        if let Err(e) = rd.readable().await {
+            break reason_of(&e);
+        }
+        buf.reserve(want);
+        match rd.try_read_buf(&mut buf) {
             Ok(0) => break CloseReason::PeerClosed,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Ok(n) => {
+                if n >= want {
+                    want = (want * 2).min(READ_MAX);
+                }
                 let bytes = buf.split().freeze();
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 let mut text = String::new();

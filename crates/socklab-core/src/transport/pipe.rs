@@ -36,9 +36,6 @@ pub struct PipeOptions {
     /// On stdin EOF, shut down the socket's write side so the peer sees end of stream
     /// (netcat's `-N`, ncat's default). Off with `--no-shutdown`.
     pub shutdown_on_eof: bool,
-    /// When the peer has finished sending, go on sending stdin until it ends: what a client
-    /// does (OpenBSD nc without -l). A server stops as soon as its client is done (nc -l).
-    pub finish_upload: bool,
 }
 
 /// How the pipe ended.
@@ -77,11 +74,12 @@ pub fn run(stream: TcpStream, opts: PipeOptions) -> io::Result<PipeOutcome> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => (0, true),
         Err(e) => return Err(e),
     };
-    // The peer has finished sending. A client, like OpenBSD nc, goes on sending until stdin
-    // ends too: a peer that half-closed early still gets every byte, and one that closed
-    // entirely makes the next write fail, which ends the upload. A server is done now, and
-    // so is anyone whose stdout is gone. The upload thread is then left to the process exit.
-    let bytes_out = if stdout_closed || !opts.finish_upload {
+    // The peer has finished sending; we go on sending until stdin ends too, so a peer that
+    // half-closed early (a receiver whose own stdin was empty) still gets every byte. One
+    // that closed entirely makes the next write fail, which ends the upload. OpenBSD nc -l
+    // stops here instead and can cut a transfer short; we never do. If our stdout is gone,
+    // there is no one left to report to, so stop at once.
+    let bytes_out = if stdout_closed {
         0
     } else {
         match upload.join() {

@@ -63,7 +63,6 @@ async fn raw(
     let std = stream.into_std()?;
     let popts = PipeOptions {
         shutdown_on_eof: !args.no_shutdown,
-        finish_upload: true,
     };
     let outcome = tokio::task::spawn_blocking(move || pipe::run(std, popts))
         .await?

@@ -69,7 +69,6 @@ async fn raw_once(
     let std = stream.into_std()?;
     let popts = PipeOptions {
         shutdown_on_eof: true,
-        finish_upload: false,
     };
     match tokio::task::spawn_blocking(move || pipe::run(std, popts)).await? {
         Ok(_) => Ok(ExitCode::SUCCESS),
