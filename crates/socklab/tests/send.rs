@@ -106,8 +106,9 @@ fn redis_answers_ping() {
             "send",
             &format!("127.0.0.1:{port}"),
             "PING\\r\\n",
+            // Generous: the silence must outlast the reply even on a loaded CI machine.
             "--wait",
-            "300ms",
+            "2s",
         ],
         b"",
     );
@@ -122,7 +123,7 @@ fn redis_answers_ping() {
             "--show",
             "text",
             "--wait",
-            "300ms",
+            "2s",
         ],
         b"",
     );
@@ -140,8 +141,9 @@ fn send_waits_for_silence_then_exits_0() {
             "send",
             &format!("127.0.0.1:{port}"),
             "hi",
+            // Generous, as above: the echo comes from another process on a busy machine.
             "--wait",
-            "200ms",
+            "2s",
         ],
         b"",
     );

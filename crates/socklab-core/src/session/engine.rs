@@ -28,6 +28,8 @@ const EVENT_QUEUE: usize = 256;
 const COMMAND_QUEUE: usize = 64;
 /// Accepted sockets waiting for the session task.
 const ACCEPT_QUEUE: usize = 64;
+/// On quit, how long a peer's queued data may take to go out before the connection is cut.
+const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// After an accept error such as EMFILE, wait before trying again instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -310,11 +312,8 @@ impl Engine {
         }
         self.stop_accepting();
         for (_, handle) in std::mem::take(&mut self.peers) {
-            handle.abort();
-            let _ = self
-                .events
-                .send(handle.closed_event(CloseReason::Local))
-                .await;
+            let closed = handle.drain(DRAIN_LIMIT).await;
+            let _ = self.events.send(closed).await;
         }
     }
 

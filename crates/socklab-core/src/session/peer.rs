@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use super::event::{CloseReason, Data, Direction, Event, EventKind, Peer};
 use crate::codec::Encoding;
@@ -49,7 +49,7 @@ pub(crate) struct PeerHandle {
     pub tx: mpsc::Sender<PeerCmd>,
     pub counters: Arc<Counters>,
     reader: AbortHandle,
-    writer: AbortHandle,
+    writer: JoinHandle<()>,
 }
 
 impl PeerHandle {
@@ -57,6 +57,24 @@ impl PeerHandle {
     pub fn abort(&self) {
         self.reader.abort();
         self.writer.abort();
+    }
+
+    /// Close politely: stop reading, let the writer send what is queued (bounded by
+    /// `within`, for a peer that no longer reads), then close, and say so. What a face asked
+    /// to send before it quit is not thrown away.
+    pub async fn drain(self, within: std::time::Duration) -> Event {
+        self.reader.abort();
+        let PeerHandle { tx, mut writer, .. } = self;
+        drop(tx);
+        if tokio::time::timeout(within, &mut writer).await.is_err() {
+            writer.abort();
+        }
+        Event::now(EventKind::Closed {
+            peer: self.peer,
+            reason: CloseReason::Local,
+            bytes_in: self.counters.bytes_in.load(Ordering::Relaxed),
+            bytes_out: self.counters.bytes_out.load(Ordering::Relaxed),
+        })
     }
 
     pub fn closed_event(&self, reason: CloseReason) -> Event {
@@ -107,8 +125,7 @@ pub(crate) fn spawn(stream: TcpStream, setup: PeerSetup) -> PeerHandle {
         events,
         ended,
         counters.clone(),
-    ))
-    .abort_handle();
+    ));
     PeerHandle {
         peer,
         tx,
