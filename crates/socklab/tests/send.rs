@@ -135,7 +135,7 @@ fn redis_answers_ping() {
 #[test]
 fn send_waits_for_silence_then_exits_0() {
     // An echo server that never closes: send must end by itself after --wait.
-    let (_srv, _, port) = socklab_server(&["--echo"]);
+    let (_srv, _lines, port) = socklab_server(&["--echo"]);
     let out = run(
         &[
             "send",

@@ -225,12 +225,12 @@ fn python_peer(args: &[&str]) -> (Proc, Lines, u16) {
 #[test]
 fn stdin_eof_half_closes_and_the_reply_after_eof_arrives() {
     // Raw pipe.
-    let (_peer, _, port) = python_peer(&["after-eof"]);
+    let (_peer, _lines, port) = python_peer(&["after-eof"]);
     let out = run(&["connect", &format!("127.0.0.1:{port}")], b"hello world");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "got 11 bytes\n");
     // Through the engine (a view is asked for): the same semantics.
-    let (_peer, _, port) = python_peer(&["after-eof"]);
+    let (_peer, _lines, port) = python_peer(&["after-eof"]);
     let out = run(
         &["connect", &format!("127.0.0.1:{port}"), "--show", "text"],
         b"hello world",
@@ -243,7 +243,7 @@ fn stdin_eof_half_closes_and_the_reply_after_eof_arrives() {
 
 #[test]
 fn no_shutdown_keeps_the_sending_side_open() {
-    let (_peer, _, port) = python_peer(&["probe-eof", "5"]);
+    let (_peer, _lines, port) = python_peer(&["probe-eof", "5"]);
     let out = run(
         &["connect", &format!("127.0.0.1:{port}"), "--no-shutdown"],
         b"hello",
@@ -251,14 +251,14 @@ fn no_shutdown_keeps_the_sending_side_open() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "open\n");
     // And without the flag the peer does see end of stream.
-    let (_peer, _, port) = python_peer(&["probe-eof", "5"]);
+    let (_peer, _lines, port) = python_peer(&["probe-eof", "5"]);
     let out = run(&["connect", &format!("127.0.0.1:{port}")], b"hello");
     assert_eq!(text(&out.stdout), "eof\n");
 }
 
 #[test]
 fn a_reset_exits_1_and_says_so() {
-    let (_peer, _, port) = python_peer(&["reset"]);
+    let (_peer, _lines, port) = python_peer(&["reset"]);
     let out = run(
         &["connect", &format!("127.0.0.1:{port}"), "--show", "text"],
         b"x",

@@ -103,12 +103,12 @@ pub struct Lines {
 impl Lines {
     pub fn new(r: impl Read + Send + 'static) -> Lines {
         let (tx, rx) = mpsc::channel();
+        // The thread drains the pipe to its end even when nobody waits for lines any more:
+        // a child whose stdout or stderr pipe closed early would die of SIGPIPE or stop.
         std::thread::spawn(move || {
-            for line in BufReader::new(r).lines() {
+            for line in BufReader::new(r).split(b'\n') {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(String::from_utf8_lossy(&line).into_owned());
             }
         });
         Lines {
