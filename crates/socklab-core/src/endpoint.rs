@@ -6,7 +6,7 @@
 //! transport layer instead of "bad endpoint".
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 
 use crate::error::{Error, Result};
 
@@ -229,11 +229,6 @@ fn check_name(host: &str) -> std::result::Result<(), String> {
     } else {
         Err(format!("'{host}' is neither an IP address nor a host name"))
     }
-}
-
-/// `host:port` for messages, with brackets around IPv6.
-pub fn show_addr(addr: &SocketAddr) -> String {
-    addr.to_string()
 }
 
 #[cfg(test)]

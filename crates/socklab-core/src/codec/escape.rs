@@ -58,12 +58,7 @@ pub fn parse_escapes(input: &str) -> Result<Vec<Piece<'_>>> {
             }
             _ => {
                 // `at + 1` is a char boundary: the backslash before it is one byte.
-                let ch = input[at + 1..]
-                    .chars()
-                    .next()
-                    .unwrap_or(char::REPLACEMENT_CHARACTER);
-                let mut shown = String::new();
-                text::push_visible_char(ch, &mut shown);
+                let shown = shown_char_at(input, at + 1);
                 return Err(escape_error(
                     input,
                     format!("unknown escape '\\{shown}' at column {}", column(input, at)),
@@ -99,12 +94,7 @@ fn hex_escape(input: &str, at: usize) -> Result<u8> {
             b'A'..=b'F' => digit - b'A' + 10,
             _ => {
                 // Every byte before `pos` is ASCII, so `pos` is a char boundary.
-                let ch = input[pos..]
-                    .chars()
-                    .next()
-                    .unwrap_or(char::REPLACEMENT_CHARACTER);
-                let mut shown = String::new();
-                text::push_visible_char(ch, &mut shown);
+                let shown = shown_char_at(input, pos);
                 return Err(escape_error(
                     input,
                     format!(
@@ -180,6 +170,18 @@ fn escape_error(input: &str, reason: String) -> Error {
         input: excerpt(input),
         reason,
     }
+}
+
+/// The character starting at byte `pos` (a char boundary), as the text view shows it, for
+/// error messages that name the offending character.
+fn shown_char_at(input: &str, pos: usize) -> String {
+    let ch = input
+        .get(pos..)
+        .and_then(|rest| rest.chars().next())
+        .unwrap_or(char::REPLACEMENT_CHARACTER);
+    let mut shown = String::new();
+    text::push_visible_char(ch, &mut shown);
+    shown
 }
 
 #[cfg(test)]

@@ -62,19 +62,18 @@ impl PeerHandle {
     /// Close politely: stop reading, let the writer send what is queued (bounded by
     /// `within`, for a peer that no longer reads), then close, and say so. What a face asked
     /// to send before it quit is not thrown away.
-    pub async fn drain(self, within: std::time::Duration) -> Event {
+    pub async fn drain(mut self, within: std::time::Duration) -> Event {
         self.reader.abort();
-        let PeerHandle { tx, mut writer, .. } = self;
-        drop(tx);
-        if tokio::time::timeout(within, &mut writer).await.is_err() {
-            writer.abort();
+        // Dropping the last sender ends the writer's queue: it writes what is left, then exits.
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.tx, closed));
+        if tokio::time::timeout(within, &mut self.writer)
+            .await
+            .is_err()
+        {
+            self.writer.abort();
         }
-        Event::now(EventKind::Closed {
-            peer: self.peer,
-            reason: CloseReason::Local,
-            bytes_in: self.counters.bytes_in.load(Ordering::Relaxed),
-            bytes_out: self.counters.bytes_out.load(Ordering::Relaxed),
-        })
+        self.closed_event(CloseReason::Local)
     }
 
     pub fn closed_event(&self, reason: CloseReason) -> Event {
