@@ -16,7 +16,8 @@ const LISTEN_FORMS: &str =
     "PORT, HOST:PORT, [IPv6]:PORT, tcp://HOST:PORT, udp://..., tls://..., unix:PATH or unixgram:PATH";
 
 /// Which transport an endpoint names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scheme {
     Tcp,
     Udp,
@@ -26,6 +27,11 @@ pub enum Scheme {
 }
 
 impl Scheme {
+    /// Datagram transports keep message boundaries and have no connection to close.
+    pub fn is_datagram(self) -> bool {
+        matches!(self, Scheme::Udp | Scheme::UnixGram)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Scheme::Tcp => "tcp",

@@ -64,6 +64,26 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A Unix socket name that cannot be used (too long for `sun_path`, empty).
+    #[error("bad Unix socket name '{path}': {reason}")]
+    UnixPath { path: String, reason: String },
+
+    /// A Unix socket path that `listen` will not take over.
+    #[error("cannot listen on unix:{path}: {reason}")]
+    PathInUse { path: String, reason: String },
+
+    /// Connecting to a Unix socket failed.
+    #[error("cannot connect to {target}: {source}")]
+    ConnectPath {
+        target: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// A combination socklab does not do.
+    #[error("socklab cannot do {what}")]
+    Unsupported { what: String },
+
     /// A file named by the user could not be read.
     #[error("cannot read '{path}': {source}")]
     File {
@@ -94,6 +114,8 @@ impl Error {
                 | Error::Unencodable { .. }
                 | Error::Duration { .. }
                 | Error::File { .. }
+                | Error::UnixPath { .. }
+                | Error::Unsupported { .. }
         )
     }
 

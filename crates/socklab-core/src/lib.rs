@@ -6,6 +6,7 @@
 //! - [`session`]: the engine. Faces send [`session::Command`]s and read [`session::Event`]s;
 //!   no face opens a socket itself.
 
+pub mod addr;
 pub mod codec;
 pub mod endpoint;
 pub mod error;

@@ -18,13 +18,19 @@ Examples:
   socklab listen 7788 --echo                 a server on every interface that echoes
   socklab send 127.0.0.1:6379 'PING\\r\\n'     one request, print the reply, exit
   socklab send 10.0.0.7:502 --hex '01 03 00 00 00 02' --show hex
+  socklab listen udp://5000                  every datagram with its sender
+  socklab send udp://192.168.1.255:5000 --broadcast hello
+  socklab listen udp://239.1.2.3:5000        join a multicast group
+  socklab listen tls://8443                  TLS with a self-signed certificate
+  socklab connect tls://127.0.0.1:8443 --pin AB:CD:...
+  socklab listen unix:/tmp/app.sock
   tar c dir | socklab connect host:9000      a raw pipe, like nc";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "socklab",
     version,
-    about = "A network debugging assistant (网络调试助手): TCP client and server, every byte as text or hex",
+    about = "A network debugging assistant (网络调试助手): TCP, UDP, Unix and TLS clients and servers, every byte as text or hex",
     after_help = EXAMPLES,
     arg_required_else_help = true
 )]
@@ -96,11 +102,69 @@ pub struct ConnectOpts {
     /// Local address to connect from, e.g. 127.0.0.2:0 or 0.0.0.0:5000
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<SocketAddr>,
+    #[command(flatten)]
+    pub udp: UdpArgs,
+    #[command(flatten)]
+    pub tls: TlsClientArgs,
+}
+
+/// UDP options (udp:// endpoints).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "UDP")]
+pub struct UdpArgs {
+    /// Allow sending to a broadcast address (255.255.255.255 or a subnet's broadcast)
+    #[arg(long)]
+    pub broadcast: bool,
+    /// Multicast: hops a datagram to a group may take (default 1: this network only)
+    #[arg(long, value_name = "N")]
+    pub ttl: Option<u32>,
+    /// Multicast: also deliver our datagrams to listeners on this host
+    #[arg(long)]
+    pub multicast_loop: bool,
+    /// Multicast: the interface (name or address) to join on or send from
+    #[arg(long, value_name = "NAME|ADDR")]
+    pub iface: Option<String>,
+}
+
+/// TLS client options (tls:// endpoints).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsClientArgs {
+    /// Trust the CA certificates in this PEM file instead of the system's
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Do not verify the server's certificate (says so loudly; for testing only)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Server name to send and verify (default: the host as typed)
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Protocols to offer, comma-separated (e.g. h2,http/1.1)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub alpn: Vec<String>,
+    /// Accept exactly the certificate with this SHA-256 fingerprint (as `listen` prints it)
+    #[arg(long, value_name = "SHA256")]
+    pub pin: Option<String>,
+}
+
+/// TLS server options (tls:// endpoints).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsServerArgs {
+    /// Certificate chain (PEM); without --cert/--key a self-signed one is made at start
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Protocols to accept, comma-separated, in order of preference
+    #[arg(long = "alpn", value_name = "LIST", value_delimiter = ',')]
+    pub alpn: Vec<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT
+    /// HOST:PORT, tcp://, udp://, tls://HOST:PORT, unix:PATH, unix:@NAME or unixgram:PATH
     #[arg(value_parser = parse_connect)]
     pub endpoint: Endpoint,
     #[command(flatten)]
@@ -109,13 +173,21 @@ pub struct ConnectArgs {
     /// sees end of stream)
     #[arg(long)]
     pub no_shutdown: bool,
+    /// udp/unixgram: after stdin ends, how long to wait in silence for more datagrams
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = parse_duration)]
+    pub wait: Duration,
+    /// udp/unixgram in a pipe: bytes of stdin per datagram (1472 = an Ethernet frame's
+    /// payload over IPv4, so no datagram is fragmented)
+    #[arg(long, value_name = "N", default_value_t = 1472)]
+    pub packet_size: usize,
     #[command(flatten)]
     pub data: DataArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// PORT (every interface, IPv4 and IPv6), HOST:PORT or [IPv6]:PORT; port 0 picks a free one
+    /// PORT (every interface, IPv4 and IPv6), HOST:PORT, [IPv6]:PORT, udp://, tls://,
+    /// unix:PATH, unix:@NAME or unixgram:PATH; port 0 picks a free one
     #[arg(value_parser = parse_listen)]
     pub endpoint: Endpoint,
     /// Send every received chunk back to its sender
@@ -128,12 +200,16 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N")]
     pub max_clients: Option<usize>,
     #[command(flatten)]
+    pub udp: UdpArgs,
+    #[command(flatten)]
+    pub tls: TlsServerArgs,
+    #[command(flatten)]
     pub data: DataArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT
+    /// HOST:PORT, tcp://, udp://, tls://HOST:PORT, unix:PATH or unixgram:PATH
     #[arg(value_parser = parse_connect)]
     pub endpoint: Endpoint,
     /// What to send, each argument as given (after escapes); no line ending is added

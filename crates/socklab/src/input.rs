@@ -85,7 +85,8 @@ commands:
   /file PATH       send a file
   /stats           bytes and chunks sent and received
   /list            connected clients with their counters (server)
-  /to ID|all       where typed lines go (server; default all)
+  /to ID|ADDR|all  where typed lines go (server; default: every client, or for
+                   udp/unixgram the last sender; an ADDR may be new to a udp server)
   /kick ID         close one client's connection (server)
   /eof             shut down our sending side (half-close), like Ctrl-D
   /stop            stop a --repeat loop
@@ -131,11 +132,13 @@ pub fn parse_typed(line: &str) -> Result<Typed, String> {
         "stats" => Slash::Stats,
         "list" | "ls" => Slash::List,
         "to" => {
-            need("a client id or 'all', e.g. /to 2")?;
+            need("a client id, an address or 'all', e.g. /to 2")?;
             if arg.eq_ignore_ascii_case("all") {
                 Slash::To(Target::All)
+            } else if arg.contains([':', '/', '@']) {
+                Slash::To(Target::Addr(arg.to_string()))
             } else {
-                Slash::To(Target::Peer(id_arg(arg, "/to ID or /to all")?))
+                Slash::To(Target::Peer(id_arg(arg, "/to ID, /to ADDR or /to all")?))
             }
         }
         "kick" => {

@@ -3,9 +3,10 @@
 
 use std::io::IsTerminal;
 
-use socklab_core::endpoint::{Endpoint, HostPort, Scheme};
+use socklab_core::endpoint::{Endpoint, Host, Scheme};
+use socklab_core::session::max_udp_payload;
 
-use crate::cli::DataArgs;
+use crate::cli::{DataArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
 use crate::printer::{PrintOptions, Role, Show, Style};
 use crate::UsageError;
 
@@ -70,17 +71,83 @@ pub fn print_options(d: &DataArgs, t: &Terminals, role: Role) -> PrintOptions {
     }
 }
 
-/// The TCP address of an endpoint, or a usage error for the transports still to come.
-pub fn tcp_target(ep: &Endpoint) -> Result<HostPort, UsageError> {
+/// Options that belong to one transport are refused on the others, before anything is
+/// opened: a user who typed `--broadcast` for a TCP endpoint has a wrong idea worth hearing.
+pub fn check_transport_flags(
+    ep: &Endpoint,
+    udp: &UdpArgs,
+    tls: Option<&'static str>,
+) -> Result<(), UsageError> {
+    let scheme = ep.scheme();
+    let udp_flag = [
+        (udp.broadcast, "--broadcast"),
+        (udp.ttl.is_some(), "--ttl"),
+        (udp.multicast_loop, "--multicast-loop"),
+        (udp.iface.is_some(), "--iface"),
+    ]
+    .into_iter()
+    .find_map(|(set, name)| set.then_some(name));
+    if let (Some(flag), false) = (udp_flag, scheme == Scheme::Udp) {
+        return Err(UsageError(format!(
+            "{flag} applies only to udp:// endpoints, and '{ep}' is {}; expected udp://HOST:PORT",
+            scheme.name()
+        )));
+    }
+    if let (Some(flag), false) = (tls, scheme == Scheme::Tls) {
+        return Err(UsageError(format!(
+            "{flag} applies only to tls:// endpoints, and '{ep}' is {}; expected tls://HOST:PORT",
+            scheme.name()
+        )));
+    }
+    Ok(())
+}
+
+/// The first TLS client flag given, if any.
+pub fn tls_client_flag(t: &TlsClientArgs) -> Option<&'static str> {
+    [
+        (t.ca.is_some(), "--ca"),
+        (t.insecure, "--insecure"),
+        (t.sni.is_some(), "--sni"),
+        (!t.alpn.is_empty(), "--alpn"),
+        (t.pin.is_some(), "--pin"),
+    ]
+    .into_iter()
+    .find_map(|(set, name)| set.then_some(name))
+}
+
+/// The first TLS server flag given, if any.
+pub fn tls_server_flag(t: &TlsServerArgs) -> Option<&'static str> {
+    [
+        (t.cert.is_some(), "--cert"),
+        (t.key.is_some(), "--key"),
+        (!t.alpn.is_empty(), "--alpn"),
+    ]
+    .into_iter()
+    .find_map(|(set, name)| set.then_some(name))
+}
+
+/// The largest datagram an endpoint takes, checked before sending so an oversized one is a
+/// usage error and not a half-done send. A name may resolve to IPv4, so it gets IPv4's limit.
+pub fn datagram_limit(ep: &Endpoint) -> Option<usize> {
     match ep {
         Endpoint::Net {
-            scheme: Scheme::Tcp,
+            scheme: Scheme::Udp,
             addr,
-        } => Ok(addr.clone()),
-        other => Err(UsageError(format!(
-            "'{other}': socklab does not speak {} yet; expected a TCP endpoint (HOST:PORT or tcp://HOST:PORT)",
-            other.scheme().name()
+        } => Some(match addr.host {
+            Host::Ip(ip) => max_udp_payload(&std::net::SocketAddr::new(ip, addr.port)),
+            _ => max_udp_payload(&std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+        }),
+        _ => None,
+    }
+}
+
+/// Refuse a datagram too large for the endpoint, naming the limit.
+pub fn check_datagram(ep: &Endpoint, len: usize, what: &str) -> Result<(), UsageError> {
+    match datagram_limit(ep) {
+        Some(max) if len > max => Err(UsageError(format!(
+            "{what} is {len} bytes, larger than the UDP limit of {max} bytes per datagram; expected at most {max} bytes (split it, or use TCP)"
         ))),
+        _ => Ok(()),
     }
 }
 

@@ -109,7 +109,7 @@ impl Output {
             t.apply(ev);
         }
         if let EventKind::Closed { peer, reason, .. } = &ev.kind {
-            self.last_close = Some((*peer, reason.clone()));
+            self.last_close = Some((peer.clone(), reason.clone()));
         }
         for obs in self.observers.iter_mut() {
             obs(ev);

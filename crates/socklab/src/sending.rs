@@ -17,13 +17,15 @@ use crate::UsageError;
 
 /// File and stdin chunks: large enough to keep the socket busy, small enough that the
 /// progress bar moves.
-const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 64 * 1024;
 
 /// A file to send, checked before anything is connected or sent.
 #[derive(Debug, Clone)]
 pub struct FileToSend {
     pub path: PathBuf,
     pub size: u64,
+    /// Bytes per send: large for streams, the packet size for datagrams (each is one).
+    pub chunk: usize,
 }
 
 impl FileToSend {
@@ -49,6 +51,7 @@ impl FileToSend {
         Ok(FileToSend {
             path: path.to_path_buf(),
             size: meta.len(),
+            chunk: CHUNK,
         })
     }
 }
@@ -74,7 +77,7 @@ pub async fn rounds(
     loop {
         for bytes in items {
             let cmd = Command::Send {
-                to,
+                to: to.clone(),
                 bytes: bytes.clone(),
             };
             if commands.send(cmd).await.is_err() {
@@ -99,7 +102,7 @@ pub async fn file_rounds(
 ) -> anyhow::Result<()> {
     let mut done = 0u64;
     loop {
-        file(commands, to, f).await?;
+        file(commands, to.clone(), f).await?;
         done += 1;
         if !more_rounds(repeat, done) {
             return Ok(());
@@ -119,9 +122,9 @@ pub async fn file(
         .await
         .map_err(|e| UsageError(format!("cannot read '{}': {e}", f.path.display())))?;
     loop {
-        let mut buf = Vec::with_capacity(CHUNK);
+        let mut buf = Vec::with_capacity(f.chunk);
         let n = (&mut file)
-            .take(CHUNK as u64)
+            .take(f.chunk as u64)
             .read_to_end(&mut buf)
             .await
             .map_err(|e| anyhow::anyhow!("reading '{}': {e}", f.path.display()))?;
@@ -129,7 +132,7 @@ pub async fn file(
             return Ok(());
         }
         let cmd = Command::Send {
-            to,
+            to: to.clone(),
             bytes: Bytes::from(buf),
         };
         if commands.send(cmd).await.is_err() {
@@ -168,6 +171,7 @@ pub async fn stdin(
     to: Target,
     spec: InputSpec,
     by_lines: bool,
+    chunk: usize,
     shutdown_at_eof: bool,
     errors: mpsc::UnboundedSender<String>,
 ) {
@@ -182,7 +186,7 @@ pub async fn stdin(
                     match spec.encode(line) {
                         Ok(bytes) => {
                             let cmd = Command::Send {
-                                to,
+                                to: to.clone(),
                                 bytes: Bytes::from(bytes),
                             };
                             if commands.send(cmd).await.is_err() {
@@ -206,12 +210,13 @@ pub async fn stdin(
         loop {
             // Whatever one read returns goes out at once: a pipe fed by hand must not wait
             // for a full chunk.
-            let mut buf = bytes::BytesMut::with_capacity(CHUNK);
-            match stdin.read_buf(&mut buf).await {
+            // For datagrams `chunk` is the packet size: each read becomes one datagram.
+            let mut buf = bytes::BytesMut::with_capacity(chunk);
+            match (&mut stdin).take(chunk as u64).read_buf(&mut buf).await {
                 Ok(0) => break,
                 Ok(_) => {
                     let cmd = Command::Send {
-                        to,
+                        to: to.clone(),
                         bytes: buf.freeze(),
                     };
                     if commands.send(cmd).await.is_err() {

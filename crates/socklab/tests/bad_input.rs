@@ -107,9 +107,16 @@ fn missing_file_sends_nothing() {
 }
 
 #[test]
-fn other_transports_are_refused_clearly() {
-    let out = run(&["connect", "udp://127.0.0.1:9"], b"");
-    usage_error(&out, &["does not speak udp yet", "expected a TCP endpoint"]);
+fn options_of_another_transport_are_refused_before_connecting() {
+    let w = Witness::new();
+    let target = w.addr();
+    let out = run(&["send", &target, "x", "--broadcast"], b"");
+    usage_error(&out, &["--broadcast applies only to udp://", "expected udp://HOST:PORT"]);
+    let out = run(&["connect", &target, "--insecure"], b"");
+    usage_error(&out, &["--insecure applies only to tls://"]);
+    let out = run(&["send", &target, "x", "--ttl", "4"], b"");
+    usage_error(&out, &["--ttl applies only to udp://"]);
+    w.assert_untouched();
 }
 
 fn network_error(out: &Output, needles: &[&str]) {

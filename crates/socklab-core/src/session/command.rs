@@ -5,10 +5,17 @@ use bytes::Bytes;
 use super::event::PeerId;
 
 /// Which peers a send goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Target {
+    /// The session's natural target: the one peer of a client, every client of a stream
+    /// server, the last sender of a datagram server (whom an answer is usually for).
+    #[default]
+    Default,
     All,
     Peer(PeerId),
+    /// A peer by its address as shown (`127.0.0.1:5000`, `unix:/tmp/c.sock`). A datagram
+    /// server may also send to an address it has not heard from yet.
+    Addr(String),
 }
 
 /// A request from a face. Commands are queued in order; each data send is written whole

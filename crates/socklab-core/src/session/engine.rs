@@ -1,26 +1,33 @@
 //! The session engine: owns the sockets, takes [`Command`]s, emits [`Event`]s.
 //!
-//! A client session resolves, connects (happy eyeballs) and then runs one peer, `#1`. A
-//! server session takes listeners that the caller bound (so tests bind port 0, as
-//! mini-redis does) and runs a peer per accepted client. Both end when the face sends
-//! `Quit` or drops its command sender; a client session also ends when its peer closes, a
-//! `--once` server when its one client leaves.
+//! A client session opens its endpoint (for TCP: resolve, then happy eyeballs) and then runs
+//! one peer, `#1`. A server session takes a [`Listener`] that the caller bound (so tests bind
+//! port 0, as mini-redis does) and runs a peer per accepted client. Both end when the face
+//! sends `Quit` or drops its command sender; a client session also ends when its peer
+//! closes, a `--once` server when its one client leaves.
+//!
+//! Stream transports (TCP, Unix, TLS) share this file's engine; datagram transports (UDP,
+//! unixgram) have their own in `datagram.rs`, with the same commands and events.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::command::{Command, Target};
-use super::event::{CloseReason, Event, EventKind, Peer, PeerId};
+use super::datagram;
+use super::event::{Addr, CloseReason, Event, EventKind, Peer, PeerId};
 use super::peer::{self, Ended, PeerCmd, PeerHandle, PeerSetup};
 use crate::codec::Encoding;
-use crate::endpoint::HostPort;
+use crate::endpoint::{Endpoint, HostPort, Scheme};
 use crate::error::{Error, Result};
-use crate::transport::tcp::{self, ConnectOptions};
+use crate::transport::stream::Stream;
+use crate::transport::tcp;
+use crate::transport::unix::{self, UnixName};
+use crate::transport::{ConnectOptions, Listener};
 
 /// Events queued between the engine and a face. Small on purpose: a slow face applies
 /// backpressure all the way to the peers' TCP windows instead of buffering.
@@ -34,7 +41,7 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// How a session treats data and clients.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// For decoding the `text` of data events; sending takes bytes already encoded.
     pub encoding: Encoding,
@@ -47,6 +54,23 @@ pub struct SessionConfig {
     /// Leave `text` empty in data events: for faces that show only hex or raw bytes,
     /// decoding would be work nobody reads.
     pub skip_text: bool,
+    /// Datagram client: after the face is done sending (`ShutdownWrite`, e.g. stdin ended),
+    /// how long to wait in silence for more datagrams before the session ends. A datagram
+    /// peer never says it is done, so silence is the only end there is.
+    pub linger: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> SessionConfig {
+        SessionConfig {
+            encoding: Encoding::default(),
+            echo: false,
+            once: false,
+            max_clients: None,
+            skip_text: false,
+            linger: Duration::from_secs(1),
+        }
+    }
 }
 
 /// A running session, as a face holds it.
@@ -94,7 +118,7 @@ pub async fn open_tcp(
 
 impl Session {
     /// Start a client session to `target`.
-    pub fn connect(target: HostPort, opts: ConnectOptions, cfg: SessionConfig) -> Session {
+    pub fn connect(target: Endpoint, opts: ConnectOptions, cfg: SessionConfig) -> Session {
         let (commands, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
@@ -112,14 +136,20 @@ impl Session {
                     }
                 })
             };
-            let opened = open_tcp(&target, &opts, &mut report).await;
+            let opened = open(&target, &opts, &mut report).await;
             drop(report);
             // Every step is shown before the outcome.
             let _ = forward.await;
-            let stream = opened?;
-            let mut engine = Engine::new(cfg, ev_tx);
-            engine.add_peer(stream).await;
-            engine.run(cmd_rx, None, true).await;
+            match opened? {
+                Opened::Stream(stream) => {
+                    let mut engine = Engine::new(cfg, ev_tx);
+                    engine.add_peer(stream).await;
+                    engine.run(cmd_rx, None, true).await;
+                }
+                Opened::Datagram(sock, dest) => {
+                    datagram::run_client(sock, dest, cfg, ev_tx, cmd_rx).await;
+                }
+            }
             Ok(())
         });
         Session {
@@ -129,36 +159,68 @@ impl Session {
         }
     }
 
-    /// Start a server session on listeners the caller bound.
-    pub fn serve(listeners: Vec<TcpListener>, cfg: SessionConfig) -> Session {
+    /// Start a server session on a listener the caller bound.
+    pub fn serve(listener: Listener, cfg: SessionConfig) -> Session {
         let (commands, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
-            let (acc_tx, acc_rx) = mpsc::channel(ACCEPT_QUEUE);
-            let mut bound = Vec::new();
-            let mut acceptors = Vec::new();
-            for l in listeners {
-                let addr = l
-                    .local_addr()
-                    .map_err(|e| Error::io("reading the listening address", e))?;
-                bound.push(addr);
-                acceptors.push(tokio::spawn(accept_loop(l, acc_tx.clone(), ev_tx.clone())));
+            let transport = listener.scheme();
+            let (acceptors, bound, cleanup, notice) = match listener {
+                Listener::Tcp(ls) => {
+                    let mut bound = Vec::new();
+                    let mut acceptors = Vec::new();
+                    for l in ls {
+                        let addr = l
+                            .local_addr()
+                            .map_err(|e| Error::io("reading the listening address", e))?;
+                        bound.push(Addr::canonical(addr));
+                        acceptors.push(Acceptor::Tcp(l));
+                    }
+                    (acceptors, bound, None, None)
+                }
+                Listener::Unix(b) => {
+                    let addr = b
+                        .socket
+                        .local_addr()
+                        .map(|a| Addr::from_std_unix(&a.into()))
+                        .map_err(|e| Error::io("reading the listening address", e))?;
+                    (
+                        vec![Acceptor::Unix(b.socket)],
+                        vec![addr],
+                        b.cleanup,
+                        b.notice,
+                    )
+                }
+                Listener::UnixGram(b) => {
+                    if let Some(message) = b.notice {
+                        let _ = ev_tx.send(Event::now(EventKind::Notice { message })).await;
+                    }
+                    let _cleanup = b.cleanup;
+                    let sock = datagram::Socket::Unix(b.socket);
+                    datagram::run_server(sock, cfg, ev_tx, cmd_rx).await;
+                    return Ok(());
+                }
+            };
+            // Held until the session ends: dropping it removes our socket file.
+            let _cleanup = cleanup;
+            if let Some(message) = notice {
+                let _ = ev_tx.send(Event::now(EventKind::Notice { message })).await;
             }
+            let (acc_tx, acc_rx) = mpsc::channel(ACCEPT_QUEUE);
+            let acceptors: Vec<JoinHandle<()>> = acceptors
+                .into_iter()
+                .map(|a| tokio::spawn(accept_loop(a, acc_tx.clone(), ev_tx.clone())))
+                .collect();
             drop(acc_tx);
             for addr in &bound {
                 let _ = ev_tx
-                    .send(Event::now(EventKind::Listening { addr: *addr }))
+                    .send(Event::now(EventKind::Listening {
+                        addr: addr.clone(),
+                        transport,
+                    }))
                     .await;
             }
-            let reachable: Vec<SocketAddr> = bound
-                .iter()
-                .flat_map(|a| tcp::reachable_addrs(*a))
-                .collect();
-            if bound.iter().any(|a| a.ip().is_unspecified()) && !reachable.is_empty() {
-                let _ = ev_tx
-                    .send(Event::now(EventKind::Reachable { addrs: reachable }))
-                    .await;
-            }
+            announce_reachable(&bound, &ev_tx).await;
             let mut engine = Engine::new(cfg, ev_tx);
             engine.acceptors = acceptors;
             engine.run(cmd_rx, Some(acc_rx), false).await;
@@ -172,15 +234,91 @@ impl Session {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    tx: mpsc::Sender<(TcpStream, SocketAddr)>,
-    events: mpsc::Sender<Event>,
-) {
+/// A server bound to every interface says which addresses clients can use.
+pub(crate) async fn announce_reachable(bound: &[Addr], ev_tx: &mpsc::Sender<Event>) {
+    let ips: Vec<SocketAddr> = bound.iter().filter_map(Addr::ip).collect();
+    let reachable: Vec<SocketAddr> = ips.iter().flat_map(|a| tcp::reachable_addrs(*a)).collect();
+    if ips.iter().any(|a| a.ip().is_unspecified()) && !reachable.is_empty() {
+        let _ = ev_tx
+            .send(Event::now(EventKind::Reachable { addrs: reachable }))
+            .await;
+    }
+}
+
+/// What a client session opened.
+enum Opened {
+    Stream(Stream),
+    Datagram(datagram::Socket, datagram::Dest),
+}
+
+/// Open any endpoint as a client, reporting each step.
+async fn open(
+    target: &Endpoint,
+    opts: &ConnectOptions,
+    report: &mut (dyn FnMut(EventKind) + Send),
+) -> Result<Opened> {
+    match target {
+        Endpoint::Net {
+            scheme: Scheme::Tcp,
+            addr,
+        } => Ok(Opened::Stream(Stream::Tcp(
+            open_tcp(addr, opts, report).await?,
+        ))),
+        Endpoint::Path {
+            scheme: Scheme::Unix,
+            path,
+        } => Ok(Opened::Stream(Stream::Unix(unix::connect(
+            &UnixName::parse(path)?,
+        )?))),
+        Endpoint::Path { path, .. } => {
+            let name = UnixName::parse(path)?;
+            let sock = unix::connect_datagram(&name)?;
+            Ok(Opened::Datagram(
+                datagram::Socket::Unix(sock),
+                datagram::Dest::connected(Addr::unix(path.as_str())),
+            ))
+        }
+        Endpoint::Net { scheme, .. } => Err(Error::Unsupported {
+            what: format!("connecting to {}://", scheme.name()),
+        }),
+    }
+}
+
+/// Open a stream endpoint (TCP, Unix) for the raw pipe, reporting each step as a session
+/// would, so both show and fail the same way.
+pub async fn open_stream(
+    target: &Endpoint,
+    opts: &ConnectOptions,
+    report: &mut (dyn FnMut(EventKind) + Send),
+) -> Result<Stream> {
+    match open(target, opts, report).await? {
+        Opened::Stream(s) => Ok(s),
+        Opened::Datagram(..) => Err(Error::Unsupported {
+            what: format!("a byte-stream pipe over {target}"),
+        }),
+    }
+}
+
+/// A listening socket of a stream transport.
+enum Acceptor {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Acceptor {
+    async fn accept(&self) -> std::io::Result<Stream> {
+        match self {
+            Acceptor::Tcp(l) => l.accept().await.map(|(s, _)| Stream::Tcp(s)),
+            Acceptor::Unix(l) => l.accept().await.map(|(s, _)| Stream::Unix(s)),
+        }
+    }
+}
+
+async fn accept_loop(listener: Acceptor, tx: mpsc::Sender<Stream>, events: mpsc::Sender<Event>) {
     loop {
         match listener.accept().await {
-            Ok(pair) => {
-                if tx.send(pair).await.is_err() {
+            Ok(stream) => {
+                if tx.send(stream).await.is_err() {
                     return;
                 }
             }
@@ -229,20 +367,23 @@ impl Engine {
         let _ = self.events.send(Event::now(kind)).await;
     }
 
-    async fn add_peer(&mut self, stream: TcpStream) {
-        // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; show them as IPv4.
-        let canonical = |a: SocketAddr| SocketAddr::new(a.ip().to_canonical(), a.port());
-        let (addr, local) = match (stream.peer_addr(), stream.local_addr()) {
-            (Ok(a), Ok(l)) => (canonical(a), canonical(l)),
-            // The peer vanished between accept and now; nothing to serve.
-            _ => return,
-        };
-        let _ = stream.set_nodelay(true);
+    async fn add_peer(&mut self, stream: Stream) {
+        let Some(info) = stream.info() else { return };
+        stream.set_nodelay();
         let id = self.next_id;
         self.next_id += 1;
         self.served += 1;
-        let peer = Peer { id, addr };
-        self.emit(EventKind::Connected { peer, local }).await;
+        let peer = Peer {
+            id,
+            addr: info.peer,
+        };
+        self.emit(EventKind::Connected {
+            peer: peer.clone(),
+            local: info.local,
+            transport: info.transport,
+            cred: info.cred,
+        })
+        .await;
         let handle = peer::spawn(
             stream,
             PeerSetup {
@@ -265,7 +406,7 @@ impl Engine {
     async fn run(
         &mut self,
         mut commands: mpsc::Receiver<Command>,
-        mut accepted: Option<mpsc::Receiver<(TcpStream, SocketAddr)>>,
+        mut accepted: Option<mpsc::Receiver<Stream>>,
         client: bool,
     ) {
         loop {
@@ -274,7 +415,7 @@ impl Engine {
                     None | Some(Command::Quit) => break,
                     Some(cmd) => self.command(cmd).await,
                 },
-                Some((stream, addr)) = async {
+                Some(stream) = async {
                     match accepted.as_mut() {
                         Some(rx) => rx.recv().await,
                         None => std::future::pending().await,
@@ -282,6 +423,7 @@ impl Engine {
                 } => {
                     if let Some(max) = self.cfg.max_clients {
                         if self.peers.len() >= max {
+                            let addr = stream.info().map(|i| i.peer).unwrap_or_else(Addr::unnamed);
                             drop(stream);
                             let reason = format!("max clients ({max}) reached");
                             self.emit(EventKind::Rejected { addr, reason }).await;
@@ -317,17 +459,25 @@ impl Engine {
         }
     }
 
-    fn targets(&self, to: Target) -> std::result::Result<Vec<PeerId>, String> {
+    fn targets(&self, to: &Target) -> std::result::Result<Vec<PeerId>, String> {
         match to {
-            Target::All => Ok(self.peers.keys().copied().collect()),
-            Target::Peer(id) if self.peers.contains_key(&id) => Ok(vec![id]),
+            Target::All | Target::Default => Ok(self.peers.keys().copied().collect()),
+            Target::Peer(id) if self.peers.contains_key(id) => Ok(vec![*id]),
             Target::Peer(id) => Err(format!("no client #{id}; /list shows who is connected")),
+            Target::Addr(a) => match self
+                .peers
+                .iter()
+                .find(|(_, p)| p.peer.addr.to_string() == *a)
+            {
+                Some((id, _)) => Ok(vec![*id]),
+                None => Err(format!("no client at {a}; /list shows who is connected")),
+            },
         }
     }
 
     async fn command(&mut self, cmd: Command) {
         match cmd {
-            Command::Send { to, bytes } => match self.targets(to) {
+            Command::Send { to, bytes } => match self.targets(&to) {
                 Ok(ids) if ids.is_empty() => {
                     self.emit(EventKind::Error {
                         peer: None,
@@ -351,7 +501,7 @@ impl Engine {
                 }
             },
             Command::ShutdownWrite(to) => {
-                if let Ok(ids) = self.targets(to) {
+                if let Ok(ids) = self.targets(&to) {
                     for id in ids {
                         if let Some(p) = self.peers.get(&id) {
                             let _ = p.tx.send(PeerCmd::ShutdownWrite).await;

@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use serde::{Serialize, Serializer};
 
+pub use crate::addr::Addr;
 use crate::codec::hex::encode_hex;
+pub use crate::endpoint::Scheme;
 
 /// A peer's id within a session: `#1`, `#2`, ... in the order they connected.
 pub type PeerId = u64;
@@ -41,12 +43,22 @@ pub enum Direction {
 }
 
 /// The peer an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Peer {
     #[serde(rename = "peer")]
     pub id: PeerId,
     #[serde(rename = "addr")]
-    pub addr: SocketAddr,
+    pub addr: Addr,
+}
+
+/// Who is at the other end of a Unix stream socket, as the kernel saw it at connect time
+/// (SO_PEERCRED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cred {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 /// Bytes that went over the wire, and how they read as text in the session's encoding.
@@ -56,8 +68,24 @@ pub struct Data {
     #[serde(rename = "hex", serialize_with = "as_hex")]
     pub bytes: Bytes,
     /// Decoded with the streaming decoder of this peer and direction: a character cut by a
-    /// read boundary is held back and appears whole in the next event's text.
+    /// read boundary is held back and appears whole in the next event's text. A datagram is
+    /// decoded on its own: it is a whole message.
     pub text: String,
+    /// A received datagram larger than the receive buffer: its real size. Only `len` bytes
+    /// of it were kept, and the face says so instead of showing a silently cut message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<usize>,
+}
+
+impl Data {
+    pub fn new(bytes: Bytes, text: String) -> Data {
+        Data {
+            len: bytes.len(),
+            bytes,
+            text,
+            truncated: None,
+        }
+    }
 }
 
 /// Why a connection ended.
@@ -104,17 +132,24 @@ pub enum EventKind {
     /// One attempt failed; others may still succeed.
     ConnectFailed { addr: SocketAddr, reason: String },
     /// A server socket is ready.
-    Listening { addr: SocketAddr },
+    Listening { addr: Addr, transport: Scheme },
     /// Where clients can reach a server that listens on every interface.
     Reachable { addrs: Vec<SocketAddr> },
     /// A connection is up: as a client, to the server; as a server, a new client.
+    ///
+    /// Datagram transports have no connection: a client is "connected" once its socket is
+    /// set to the destination, and a server sees a new peer with its first datagram.
     Connected {
         #[serde(flatten)]
         peer: Peer,
-        local: SocketAddr,
+        local: Addr,
+        transport: Scheme,
+        /// Unix stream clients: the peer process, where the OS tells.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cred: Option<Cred>,
     },
     /// A server turned a client away.
-    Rejected { addr: SocketAddr, reason: String },
+    Rejected { addr: Addr, reason: String },
     /// Bytes arrived from a peer.
     Received {
         #[serde(flatten)]
@@ -149,6 +184,8 @@ pub enum EventKind {
         bytes_in: u64,
         bytes_out: u64,
     },
+    /// Something the user should know that is not a failure (a stale socket file removed).
+    Notice { message: String },
     /// Something failed that the user should see; the session may go on.
     Error {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,13 +231,9 @@ mod tests {
         let ev = Event::now(EventKind::Received {
             peer: Peer {
                 id: 2,
-                addr: "127.0.0.1:40000".parse().unwrap(),
+                addr: Addr::Ip("127.0.0.1:40000".parse().unwrap()),
             },
-            data: Data {
-                len: 3,
-                bytes: Bytes::from_static(b"hi\n"),
-                text: "hi\n".into(),
-            },
+            data: Data::new(Bytes::from_static(b"hi\n"), "hi\n".into()),
         });
         let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
         assert_eq!(v["event"], "received");
@@ -217,7 +250,7 @@ mod tests {
         let ev = Event::now(EventKind::Closed {
             peer: Peer {
                 id: 1,
-                addr: "[::1]:7".parse().unwrap(),
+                addr: Addr::Ip("[::1]:7".parse().unwrap()),
             },
             reason: CloseReason::PeerClosed,
             bytes_in: 5,

@@ -1,14 +1,17 @@
 //! The session engine and the only types a face touches: [`Command`] in, [`Event`] out.
 
 mod command;
+mod datagram;
 mod engine;
 mod event;
 mod peer;
 mod peers;
 
 pub use command::{Command, Target};
-pub use engine::{open_tcp, Session, SessionConfig};
+pub use datagram::max_udp_payload;
+pub use engine::{open_stream, open_tcp, Session, SessionConfig};
 pub use event::{
-    format_time, CloseReason, Data, Direction, Event, EventKind, Peer, PeerId, TimeFormat,
+    format_time, Addr, CloseReason, Cred, Data, Direction, Event, EventKind, Peer, PeerId, Scheme,
+    TimeFormat,
 };
 pub use peers::{PeerStats, PeerTable};

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::event::{CloseReason, Data, Direction, Event, EventKind, Peer};
 use crate::codec::Encoding;
+use crate::transport::stream::{ReadHalf, Stream, WriteHalf};
 
 /// First read size per connection. The buffer is taken only once the socket is readable,
 /// so an idle client costs no buffer at all (a broker holds thousands).
@@ -78,7 +78,7 @@ impl PeerHandle {
 
     pub fn closed_event(&self, reason: CloseReason) -> Event {
         Event::now(EventKind::Closed {
-            peer: self.peer,
+            peer: self.peer.clone(),
             reason,
             bytes_in: self.counters.bytes_in.load(Ordering::Relaxed),
             bytes_out: self.counters.bytes_out.load(Ordering::Relaxed),
@@ -95,7 +95,7 @@ pub(crate) struct PeerSetup {
     pub ended: mpsc::UnboundedSender<Ended>,
 }
 
-pub(crate) fn spawn(stream: TcpStream, setup: PeerSetup) -> PeerHandle {
+pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
     let PeerSetup {
         peer,
         encoding,
@@ -108,7 +108,7 @@ pub(crate) fn spawn(stream: TcpStream, setup: PeerSetup) -> PeerHandle {
     let counters = Arc::new(Counters::default());
     let reader = tokio::spawn(read_loop(
         rd,
-        peer,
+        peer.clone(),
         encoding,
         echo.then(|| tx.clone()),
         events.clone(),
@@ -119,7 +119,7 @@ pub(crate) fn spawn(stream: TcpStream, setup: PeerSetup) -> PeerHandle {
     let writer = tokio::spawn(write_loop(
         wr,
         rx,
-        peer,
+        peer.clone(),
         encoding,
         events,
         ended,
@@ -143,7 +143,7 @@ fn reason_of(e: &std::io::Error) -> CloseReason {
 }
 
 async fn read_loop(
-    rd: tokio::net::tcp::OwnedReadHalf,
+    mut rd: ReadHalf,
     peer: Peer,
     encoding: Option<Encoding>,
     echo: Option<mpsc::Sender<PeerCmd>>,
@@ -157,13 +157,8 @@ async fn read_loop(
     let mut buf = BytesMut::new();
     let mut want = READ_MIN;
     let reason = loop {
-        if let Err(e) = rd.readable().await {
-            break reason_of(&e);
-        }
-        buf.reserve(want);
-        match rd.try_read_buf(&mut buf) {
+        match rd.read(&mut buf, want).await {
             Ok(0) => break CloseReason::PeerClosed,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Ok(n) => {
                 if n >= want {
                     want = (want * 2).min(READ_MAX);
@@ -183,7 +178,7 @@ async fn read_loop(
                     if let Some(name) = decoder.as_ref().and_then(|d| d.detected()) {
                         announced = true;
                         let ev = EventKind::Detected {
-                            peer,
+                            peer: peer.clone(),
                             direction: Direction::Received,
                             encoding: name,
                         };
@@ -192,15 +187,14 @@ async fn read_loop(
                         }
                     }
                 }
-                let data = Data {
-                    len: n,
-                    bytes,
-                    text,
-                };
+                let data = Data::new(bytes, text);
                 // A face that cannot keep up makes this wait, which stops reading, which
                 // lets TCP flow control slow the peer: memory stays bounded.
                 if events
-                    .send(Event::now(EventKind::Received { peer, data }))
+                    .send(Event::now(EventKind::Received {
+                        peer: peer.clone(),
+                        data,
+                    }))
                     .await
                     .is_err()
                 {
@@ -219,7 +213,7 @@ async fn read_loop(
     if !announced {
         if let Some(name) = decoder.as_ref().and_then(|d| d.detected()) {
             let ev = EventKind::Detected {
-                peer,
+                peer: peer.clone(),
                 direction: Direction::Received,
                 encoding: name,
             };
@@ -227,13 +221,12 @@ async fn read_loop(
         }
     }
     if !tail.is_empty() {
-        let data = Data {
-            len: 0,
-            bytes: Bytes::new(),
-            text: tail,
-        };
+        let data = Data::new(Bytes::new(), tail);
         let _ = events
-            .send(Event::now(EventKind::Received { peer, data }))
+            .send(Event::now(EventKind::Received {
+                peer: peer.clone(),
+                data,
+            }))
             .await;
     }
     let _ = ended.send(Ended {
@@ -243,7 +236,7 @@ async fn read_loop(
 }
 
 async fn write_loop(
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
+    mut wr: WriteHalf,
     mut rx: mpsc::Receiver<PeerCmd>,
     peer: Peer,
     encoding: Option<Encoding>,
@@ -270,13 +263,12 @@ async fn write_loop(
                 if let Some(d) = decoder.as_mut() {
                     d.decode(&bytes, &mut text);
                 }
-                let data = Data {
-                    len: bytes.len(),
-                    bytes: bytes.clone(),
-                    text,
-                };
+                let data = Data::new(bytes.clone(), text);
                 let _ = events
-                    .send(Event::now(EventKind::Sent { peer, data }))
+                    .send(Event::now(EventKind::Sent {
+                        peer: peer.clone(),
+                        data,
+                    }))
                     .await;
                 if let Err(e) = wr.write_all(&bytes).await {
                     let _ = ended.send(Ended {
@@ -300,7 +292,7 @@ async fn write_loop(
                     return;
                 }
                 let _ = events
-                    .send(Event::now(EventKind::HalfClosed { peer }))
+                    .send(Event::now(EventKind::HalfClosed { peer: peer.clone() }))
                     .await;
             }
         }

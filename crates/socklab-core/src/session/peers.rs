@@ -3,7 +3,6 @@
 //! waits on a face to answer a question.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use super::event::{Event, EventKind, PeerId};
 
@@ -18,7 +17,7 @@ pub struct Counts {
 
 #[derive(Debug, Clone)]
 pub struct PeerStats {
-    pub addr: SocketAddr,
+    pub addr: super::event::Addr,
     pub since: jiff::Timestamp,
     pub counts: Counts,
 }
@@ -42,7 +41,7 @@ impl PeerTable {
                 self.peers.insert(
                     peer.id,
                     PeerStats {
-                        addr: peer.addr,
+                        addr: peer.addr.clone(),
                         since: ev.time,
                         counts: Counts::default(),
                     },

@@ -14,7 +14,6 @@
 //! runtime here, and `tokio::io::stdin` could not be cancelled anyway.
 
 use std::io;
-use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use rustix::fs::FileType;
@@ -50,8 +49,11 @@ pub struct PipeOutcome {
 /// Run the pipe until both directions are done: stdin has ended (and, unless told not to,
 /// our sending side is shut down) and the peer has closed its side. stdin EOF alone does not
 /// end it: the peer may still answer after our half-close.
-pub fn run(stream: TcpStream, opts: PipeOptions) -> io::Result<PipeOutcome> {
-    stream.set_nonblocking(false)?;
+///
+/// `socket` is any connected stream socket (TCP or Unix): splice and sendfile work on both.
+pub fn run(socket: OwnedFd, opts: PipeOptions) -> io::Result<PipeOutcome> {
+    rustix::io::ioctl_fionbio(&socket, false)?;
+    let stream = socket;
     let writer = stream.try_clone()?;
     let upload = std::thread::Builder::new()
         .name("pipe-stdin".into())
@@ -60,8 +62,8 @@ pub fn run(stream: TcpStream, opts: PipeOptions) -> io::Result<PipeOutcome> {
             let n = copy(stdin.as_fd(), writer.as_fd())?;
             if opts.shutdown_on_eof {
                 // NotConnected means the peer is already gone; the download side reports it.
-                match writer.shutdown(Shutdown::Write) {
-                    Err(e) if e.kind() != io::ErrorKind::NotConnected => return Err(e),
+                match rustix::net::shutdown(&writer, rustix::net::Shutdown::Write) {
+                    Err(e) if e != Errno::NOTCONN => return Err(e.into()),
                     _ => {}
                 }
             }

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use crate::endpoint::{Host, HostPort};
 use crate::error::{Error, Result};
 use crate::session::EventKind;
+pub use crate::transport::ConnectOptions;
 
 /// RFC 8305's recommended "connection attempt delay": start the next address if the
 /// previous one has not answered within this time, without cancelling it.
@@ -18,15 +19,6 @@ const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// Enough for a burst of clients (the issue asks for 1024); the kernel caps it at somaxconn.
 pub const LISTEN_BACKLOG: i32 = 1024;
-
-/// How to connect.
-#[derive(Debug, Clone, Default)]
-pub struct ConnectOptions {
-    /// Local address to bind before connecting (`--bind`). Port 0 lets the OS pick.
-    pub bind: Option<SocketAddr>,
-    /// Limit for the whole connect phase, resolution included.
-    pub timeout: Option<Duration>,
-}
 
 /// Resolve a host through the system resolver (getaddrinfo), the same path every other
 /// program on the machine uses, so /etc/hosts and nsswitch apply.

@@ -2,30 +2,48 @@
 
 use std::process::ExitCode;
 
-use socklab_core::session::{open_tcp, Event, Session, SessionConfig};
+use socklab_core::endpoint::{Endpoint, Scheme};
+use socklab_core::session::{open_stream, Event, Session, SessionConfig};
 use socklab_core::transport::pipe::{self, PipeOptions};
-use socklab_core::transport::tcp::ConnectOptions;
+use socklab_core::transport::ConnectOptions;
 
 use super::face::Face;
 use crate::cli::{ConnectArgs, ConnectOpts, Eol};
 use crate::input::InputSpec;
 use crate::mode::{self, Terminals};
 use crate::printer::{Printer, Rendered, Role};
+use crate::sending::CHUNK;
+use crate::UsageError;
 
-pub fn connect_options(c: &ConnectOpts) -> ConnectOptions {
-    ConnectOptions {
+/// The options of `connect` and `send`, checked against the endpoint.
+pub fn connect_options(ep: &Endpoint, c: &ConnectOpts) -> anyhow::Result<ConnectOptions> {
+    mode::check_transport_flags(ep, &c.udp, mode::tls_client_flag(&c.tls))?;
+    Ok(ConnectOptions {
         bind: c.bind,
         timeout: Some(c.connect_timeout),
-    }
+    })
 }
 
 pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
-    let target = mode::tcp_target(&args.endpoint)?;
-    let file = Face::check_file(&args.data)?;
+    let ep = args.endpoint.clone();
+    let opts = connect_options(&ep, &args.connect)?;
+    let datagram = ep.scheme().is_datagram();
+    if datagram {
+        if args.packet_size == 0 {
+            return Err(UsageError(
+                "--packet-size 0 would send nothing; expected 1 or more bytes per datagram".into(),
+            )
+            .into());
+        }
+        mode::check_datagram(&ep, args.packet_size, "--packet-size")?;
+    }
+    let mut file = Face::check_file(&args.data)?;
+    if let (Some(f), true) = (file.as_mut(), datagram) {
+        f.chunk = args.packet_size;
+    }
     let t = Terminals::detect();
-    let opts = connect_options(&args.connect);
-    if mode::raw_pipe(&args.data, &t) {
-        return raw(target, opts, &args).await;
+    if mode::raw_pipe(&args.data, &t) && matches!(ep.scheme(), Scheme::Tcp | Scheme::Unix) {
+        return raw(ep, opts, &args).await;
     }
     let face = Face {
         role: Role::Client,
@@ -33,18 +51,21 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         data: args.data,
         file,
         shutdown_at_eof: !args.no_shutdown,
+        datagram,
+        chunk: if datagram { args.packet_size } else { CHUNK },
     };
     let cfg = SessionConfig {
         encoding: face.spec.opts.encoding,
         skip_text: !mode::needs_text(&face.data, &t),
+        linger: args.wait,
         ..SessionConfig::default()
     };
-    face.drive(Session::connect(target, opts, cfg)).await
+    face.drive(Session::connect(ep, opts, cfg)).await
 }
 
 /// The netcat path: connect, then bytes in and out unchanged, in the kernel where possible.
 async fn raw(
-    target: socklab_core::endpoint::HostPort,
+    target: Endpoint,
     opts: ConnectOptions,
     args: &ConnectArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -58,18 +79,14 @@ async fn raw(
             eprint!("{}", String::from_utf8_lossy(&r.err));
         }
     };
-    let stream = open_tcp(&target, &opts, &mut report).await?;
-    let peer = stream.peer_addr().ok();
-    let std = stream.into_std()?;
+    let stream = open_stream(&target, &opts, &mut report).await?;
+    let fd = stream.into_fd()?;
     let popts = PipeOptions {
         shutdown_on_eof: !args.no_shutdown,
     };
-    let outcome = tokio::task::spawn_blocking(move || pipe::run(std, popts))
+    let outcome = tokio::task::spawn_blocking(move || pipe::run(fd, popts))
         .await?
-        .map_err(|e| match peer {
-            Some(p) => anyhow::anyhow!("connection to {p}: {e}"),
-            None => e.into(),
-        });
+        .map_err(|e| anyhow::anyhow!("connection to {target}: {e}"));
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {

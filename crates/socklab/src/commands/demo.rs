@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use socklab_core::codec::Encoding;
-use socklab_core::endpoint::{Host, HostPort};
+use socklab_core::endpoint::{Endpoint, Host, HostPort, Scheme};
 use socklab_core::session::{Command, Event, EventKind, Session, SessionConfig, Target};
 use socklab_core::transport::tcp::{self, ConnectOptions};
+use socklab_core::transport::Listener;
 
 use crate::cli::DemoArgs;
 use crate::printer::{PrintOptions, Printer, Rendered, Role, Show, Style};
@@ -106,7 +107,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         once: true,
         ..SessionConfig::default()
     };
-    let mut server = Session::serve(listeners, cfg.clone());
+    let mut server = Session::serve(Listener::Tcp(listeners), cfg.clone());
     let mut server_side = Side::new("server", Role::Server, style);
     let mut client_side = Side::new("client", Role::Client, style);
 
@@ -129,7 +130,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         port,
     };
     let mut client = Session::connect(
-        target,
+        Endpoint::Net {
+            scheme: Scheme::Tcp,
+            addr: target,
+        },
         ConnectOptions {
             bind: None,
             timeout: Some(std::time::Duration::from_secs(5)),
@@ -146,7 +150,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     server_side.show(&ev, style);
                     if let EventKind::Received { peer, .. } = &ev.kind {
                         let to = Target::Peer(peer.id);
-                        let _ = server.commands.send(Command::Send { to, bytes: answer.clone() }).await;
+                        let _ = server.commands.send(Command::Send { to: to.clone(), bytes: answer.clone() }).await;
                         let _ = server.commands.send(Command::ShutdownWrite(to)).await;
                     }
                 }

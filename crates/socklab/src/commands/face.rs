@@ -20,8 +20,12 @@ pub struct Face {
     pub data: DataArgs,
     pub spec: InputSpec,
     pub file: Option<FileToSend>,
-    /// Half-close when stdin ends.
+    /// Half-close when stdin ends (for datagrams: stop sending, wait `--wait` for replies).
     pub shutdown_at_eof: bool,
+    /// The session moves datagrams (udp, unixgram).
+    pub datagram: bool,
+    /// Bytes per send when forwarding stdin raw: the packet size for datagrams.
+    pub chunk: usize,
 }
 
 impl Face {
@@ -62,7 +66,7 @@ impl Face {
         } = session;
         let mut out = self.output(Sink::stdout(), &t)?;
         let (err_tx, mut err_rx) = mpsc::unbounded_channel::<String>();
-        let target = Target::All;
+        let target = Target::Default;
         // A server has no one to send to before the first client: like nc -l, read stdin
         // only once someone is connected.
         let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
@@ -82,18 +86,19 @@ impl Face {
             let by_lines = t.stdin || self.data.hex || self.data.eol.is_some();
             let (spec, shut) = (self.spec, self.shutdown_at_eof);
             let (repeat, interval) = (self.data.repeat, self.data.interval);
+            let chunk = self.chunk;
             tokio::spawn(async move {
                 if wait_for_client && first_rx.await.is_err() {
                     return;
                 }
                 if let Some(f) = file {
                     if let Err(e) =
-                        sending::file_rounds(&commands, target, &f, repeat, interval).await
+                        sending::file_rounds(&commands, target.clone(), &f, repeat, interval).await
                     {
                         let _ = err_tx.send(format!("{e:#}"));
                     }
                 }
-                sending::stdin(commands, target, spec, by_lines, shut, err_tx).await;
+                sending::stdin(commands, target, spec, by_lines, chunk, shut, err_tx).await;
             })
         };
         let end = loop {

@@ -19,11 +19,13 @@ use crate::printer::{Role, Style};
 use crate::sending::{self, FileToSend};
 
 /// Prompt for the current target: where a typed line goes.
-fn prompt(role: Role, target: Target) -> String {
+fn prompt(role: Role, target: &Target, datagram: bool) -> String {
     match (role, target) {
         (Role::Client, _) => "> ".into(),
-        (Role::Server, Target::All) => "all> ".into(),
+        (Role::Server, Target::Default) if datagram => "last> ".into(),
+        (Role::Server, Target::All | Target::Default) => "all> ".into(),
         (Role::Server, Target::Peer(id)) => format!("#{id}> "),
+        (Role::Server, Target::Addr(a)) => format!("{a}> "),
     }
 }
 
@@ -50,7 +52,7 @@ pub async fn run(face: Face, session: Session, t: &Terminals) -> anyhow::Result<
         done,
     } = session;
     let role = face.role;
-    let (mut rl, writer) = Readline::new(prompt(role, Target::All))
+    let (mut rl, writer) = Readline::new(prompt(role, &Target::Default, face.datagram))
         .map_err(|e| anyhow::anyhow!("cannot start the line editor: {e}"))?;
     // The typed line is shown again as a `→` sent line, with its bytes; keeping the echo of
     // the editor too would print every line twice.
@@ -67,7 +69,7 @@ pub async fn run(face: Face, session: Session, t: &Terminals) -> anyhow::Result<
         commands,
         writer,
         style,
-        target: Target::All,
+        target: Target::Default,
         table,
         background: None,
     };
@@ -83,7 +85,7 @@ pub async fn run(face: Face, session: Session, t: &Terminals) -> anyhow::Result<
                     }
                     match console.line(&line).await {
                         Flow::Continue => {
-                            let p = prompt(role, console.target);
+                            let p = prompt(role, &console.target, console.face.datagram);
                             let _ = rl.update_prompt(&p);
                         }
                         Flow::Quit => {
@@ -94,7 +96,7 @@ pub async fn run(face: Face, session: Session, t: &Terminals) -> anyhow::Result<
                 Ok(ReadlineEvent::Eof) => {
                     // Ctrl-D: like stdin EOF in a pipe — half-close, keep reading.
                     console.note("(Ctrl-D) shutting down our sending side; /quit or Ctrl-C to exit").await;
-                    let _ = console.commands.send(Command::ShutdownWrite(console.target)).await;
+                    let _ = console.commands.send(Command::ShutdownWrite(console.target.clone())).await;
                 }
                 Ok(ReadlineEvent::Interrupted) | Err(_) => {
                     let _ = console.commands.send(Command::Quit).await;
@@ -143,7 +145,7 @@ impl Console {
 
     fn send_bytes(&mut self, bytes: Vec<u8>) {
         let commands = self.commands.clone();
-        let to = self.target;
+        let to = self.target.clone();
         let (repeat, interval) = (self.face.data.repeat, self.face.data.interval);
         let items = [Bytes::from(bytes)];
         let task = tokio::spawn(async move {
@@ -159,7 +161,7 @@ impl Console {
 
     fn start_file(&mut self, f: FileToSend) {
         let commands = self.commands.clone();
-        let to = self.target;
+        let to = self.target.clone();
         let (repeat, interval) = (self.face.data.repeat, self.face.data.interval);
         let writer = self.writer.clone();
         let task = tokio::spawn(async move {
@@ -228,14 +230,14 @@ impl Console {
                 } else {
                     let _ = self.commands.send(Command::Kick(id)).await;
                     if self.target == Target::Peer(id) {
-                        self.target = Target::All;
+                        self.target = Target::Default;
                     }
                 }
             }
             Typed::Cmd(Slash::Eof) => {
                 let _ = self
                     .commands
-                    .send(Command::ShutdownWrite(self.target))
+                    .send(Command::ShutdownWrite(self.target.clone()))
                     .await;
             }
             Typed::Cmd(Slash::Stop) => match self.background.take() {

@@ -1,25 +1,31 @@
-//! `socklab listen`: a server for many clients.
+//! `socklab listen`: a server for many clients (or, over UDP and unixgram, many senders).
 
 use std::process::ExitCode;
 
 use socklab_core::session::{Session, SessionConfig};
 use socklab_core::transport::pipe::{self, PipeOptions};
-use socklab_core::transport::tcp;
+use socklab_core::transport::stream::Stream;
+use socklab_core::transport::{self, ListenOptions, Listener};
 
 use super::face::Face;
 use crate::cli::{Eol, ListenArgs};
 use crate::input::InputSpec;
 use crate::mode::{self, Terminals};
 use crate::printer::Role;
+use crate::sending::CHUNK;
 
 pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
-    let addr = mode::tcp_target(&args.endpoint)?;
+    let ep = args.endpoint.clone();
+    mode::check_transport_flags(&ep, &args.udp, mode::tls_server_flag(&args.tls))?;
     let file = Face::check_file(&args.data)?;
     let t = Terminals::detect();
     socklab_core::transport::raise_fd_limit();
-    let listeners = tcp::listen(&addr).await?;
+    let listener = transport::listen(&ep, &ListenOptions::default()).await?;
+    let datagram = ep.scheme().is_datagram();
     if args.once && mode::raw_pipe(&args.data, &t) {
-        return raw_once(listeners, args.data.verbose).await;
+        if let Listener::Tcp(_) | Listener::Unix(_) = listener {
+            return raw_once(listener, args.data.verbose).await;
+        }
     }
     let face = Face {
         role: Role::Server,
@@ -27,6 +33,8 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         data: args.data,
         file,
         shutdown_at_eof: args.once,
+        datagram,
+        chunk: if datagram { 1472 } else { CHUNK },
     };
     let cfg = SessionConfig {
         encoding: face.spec.opts.encoding,
@@ -34,28 +42,64 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         once: args.once,
         max_clients: args.max_clients,
         skip_text: !mode::needs_text(&face.data, &t),
+        ..SessionConfig::default()
     };
-    face.drive(Session::serve(listeners, cfg)).await
+    face.drive(Session::serve(listener, cfg)).await
 }
 
 /// `listen --once` in a pipe: nc -l. Accept one client on any listener, then the raw pipe.
-async fn raw_once(
-    listeners: Vec<tokio::net::TcpListener>,
-    verbose: bool,
-) -> anyhow::Result<ExitCode> {
-    if verbose {
-        for l in &listeners {
-            if let Ok(a) = l.local_addr() {
-                eprintln!("* listening on {a}");
+async fn raw_once(listener: Listener, verbose: bool) -> anyhow::Result<ExitCode> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    // Held until we return: dropping it removes a Unix socket file.
+    let mut _cleanup = None;
+    match listener {
+        Listener::Tcp(listeners) => {
+            for l in listeners {
+                if verbose {
+                    if let Ok(a) = l.local_addr() {
+                        eprintln!("* listening on {a}");
+                    }
+                }
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let got = l
+                        .accept()
+                        .await
+                        .map(|(s, a)| (Stream::Tcp(s), a.to_string()));
+                    let _ = tx.send(got).await;
+                });
             }
         }
-    }
-    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-    for l in listeners {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let _ = tx.send(l.accept().await).await;
-        });
+        Listener::Unix(bound) => {
+            if let Some(n) = &bound.notice {
+                eprintln!("* {n}");
+            }
+            if let Some(c) = &bound.cleanup {
+                if verbose {
+                    eprintln!("* listening on unix:{}", c.path().display());
+                }
+                // The pipe runs on blocking threads that Ctrl-C would not stop: remove our
+                // socket file on Ctrl-C here, then exit as the signal would have.
+                let path = c.path().to_path_buf();
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        let _ = std::fs::remove_file(&path);
+                        std::process::exit(130);
+                    }
+                });
+            }
+            _cleanup = bound.cleanup;
+            let l = bound.socket;
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let got = l
+                    .accept()
+                    .await
+                    .map(|(s, _)| (Stream::Unix(s), "a unix client".to_string()));
+                let _ = tx.send(got).await;
+            });
+        }
+        _ => anyhow::bail!("a raw pipe needs a stream transport"),
     }
     drop(tx);
     let (stream, peer) = match rx.recv().await {
@@ -66,11 +110,11 @@ async fn raw_once(
     if verbose {
         eprintln!("* #1 {peer} connected");
     }
-    let std = stream.into_std()?;
+    let fd = stream.into_fd()?;
     let popts = PipeOptions {
         shutdown_on_eof: true,
     };
-    match tokio::task::spawn_blocking(move || pipe::run(std, popts)).await? {
+    match tokio::task::spawn_blocking(move || pipe::run(fd, popts)).await? {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("socklab: connection from {peer}: {e}");

@@ -17,11 +17,20 @@ use crate::sending;
 use crate::UsageError;
 
 pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
-    let target = mode::tcp_target(&args.endpoint)?;
+    let ep = args.endpoint.clone();
+    let opts = connect_options(&ep, &args.connect)?;
     // Each DATA goes out as given: no line ending unless --eol says so.
     let spec = InputSpec::new(&args.data, Eol::None);
     let items = prepare(&spec, &args.data_items)?;
-    let file = Face::check_file(&args.data)?;
+    // Over UDP each DATA is one datagram: one too large for it is refused before anything
+    // is sent, so a script never sends half of what it asked for.
+    for (i, item) in items.iter().enumerate() {
+        mode::check_datagram(&ep, item.len(), &format!("DATA #{}", i + 1))?;
+    }
+    let mut file = Face::check_file(&args.data)?;
+    if let (Some(f), Some(max)) = (file.as_mut(), mode::datagram_limit(&ep)) {
+        f.chunk = max.min(1472);
+    }
     if items.is_empty() && file.is_none() {
         return Err(
             UsageError("nothing to send; expected DATA arguments or --file PATH".into()).into(),
@@ -50,7 +59,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         commands,
         mut events,
         done,
-    } = Session::connect(target, connect_options(&args.connect), cfg);
+    } = Session::connect(ep, opts, cfg);
 
     let (sent_tx, mut sent_rx) = tokio::sync::oneshot::channel::<anyhow::Result<()>>();
     let mut sent_tx = Some(sent_tx);
@@ -69,9 +78,9 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                         let commands = commands.clone();
                         let (items, file) = (items.clone(), file.clone());
                         tokio::spawn(async move {
-                            sending::rounds(&commands, Target::All, &items, repeat, interval).await;
+                            sending::rounds(&commands, Target::Default, &items, repeat, interval).await;
                             let res = match file {
-                                Some(f) => sending::file_rounds(&commands, Target::All, &f, None, interval).await,
+                                Some(f) => sending::file_rounds(&commands, Target::Default, &f, None, interval).await,
                                 None => Ok(()),
                             };
                             let _ = tx.send(res);

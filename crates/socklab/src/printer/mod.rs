@@ -65,6 +65,8 @@ pub struct Printer {
     open: Option<(PeerId, Direction)>,
     /// Bytes shown so far per stream, for hexdump offsets.
     offsets: HashMap<(PeerId, Direction), u64>,
+    /// The session moves datagrams: each is shown as a message of its own, with its size.
+    datagram: bool,
 }
 
 impl Printer {
@@ -73,6 +75,7 @@ impl Printer {
             opts,
             open: None,
             offsets: HashMap::new(),
+            datagram: false,
         }
     }
 
@@ -82,6 +85,11 @@ impl Printer {
 
     /// Render one event.
     pub fn render(&mut self, ev: &Event, r: &mut Rendered) {
+        if let EventKind::Listening { transport, .. } | EventKind::Connected { transport, .. } =
+            &ev.kind
+        {
+            self.datagram = transport.is_datagram();
+        }
         if self.opts.json {
             json_line(ev, &mut r.out);
             return;
@@ -107,10 +115,13 @@ impl Printer {
             Some((_, Direction::Sent, _)) if !self.opts.show_sent => {}
             Some((peer, dir, data)) => {
                 let key = (peer.id, dir);
+                // Datagrams are dumped each from offset 0: each is a message of its own.
                 let offset = self.offsets.entry(key).or_insert(0);
                 let at = *offset;
-                *offset += data.len as u64;
-                text::data(self, ev, *peer, dir, data, at, &mut r.out);
+                if !self.datagram {
+                    *offset += data.len as u64;
+                }
+                text::data(self, ev, peer, dir, data, at, &mut r.out);
             }
             None => {
                 if matches!(ev.kind, EventKind::Closed { .. }) {

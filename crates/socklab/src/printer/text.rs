@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 
 use socklab_core::codec::{hexdump, text::push_visible};
-use socklab_core::session::{format_time, Data, Direction, Event, EventKind, Peer, TimeFormat};
+use socklab_core::session::{
+    format_time, Data, Direction, Event, EventKind, Peer, Scheme, TimeFormat,
+};
 
 use super::style::{ERROR, PEER, RECEIVED, SENT, STATUS};
 use super::{Printer, Role, Show};
@@ -16,7 +18,7 @@ fn stamp(p: &Printer, ev: &Event, out: &mut Vec<u8>) {
 }
 
 /// `← ` or `#2 127.0.0.1:40000 ← `: who and which way, at the start of every data line.
-fn prefix(p: &Printer, ev: &Event, peer: Peer, dir: Direction, out: &mut Vec<u8>) {
+fn prefix(p: &Printer, ev: &Event, peer: &Peer, dir: Direction, out: &mut Vec<u8>) {
     stamp(p, ev, out);
     if p.opts.role == Role::Server {
         let who = format!("#{} {} ", peer.id, peer.addr);
@@ -29,22 +31,46 @@ fn prefix(p: &Printer, ev: &Event, peer: Peer, dir: Direction, out: &mut Vec<u8>
     p.opts.style.paint(out, code, arrow);
 }
 
+/// `12 bytes`, or for a datagram cut by the receive buffer `1000 of 3000 bytes (truncated)`.
+fn size(data: &Data) -> String {
+    match data.truncated {
+        Some(real) => format!(
+            "{} of {real} bytes (truncated: larger than the receive buffer)",
+            data.len
+        ),
+        None => bytes(data.len as u64),
+    }
+}
+
 pub(super) fn data(
     p: &mut Printer,
     ev: &Event,
-    peer: Peer,
+    peer: &Peer,
     dir: Direction,
     data: &Data,
     offset: u64,
     out: &mut Vec<u8>,
 ) {
     match p.opts.show {
+        // A datagram is a message of its own: one line (or more), with its size, never
+        // run together with the next one.
+        Show::Text if p.datagram => {
+            p.close_line(out);
+            prefix(p, ev, peer, dir, out);
+            p.opts
+                .style
+                .paint(out, STATUS, &format!("[{}] ", size(data)));
+            let mut shown = String::with_capacity(data.text.len() + 8);
+            push_visible(&data.text, &mut shown);
+            let shown = shown.strip_suffix('\n').unwrap_or(&shown);
+            out.extend_from_slice(shown.replace('\n', "\n  ").as_bytes());
+            out.push(b'\n');
+        }
         Show::Text => text_lines(p, ev, peer, dir, &data.text, out),
         Show::Hex | Show::Both => {
             p.close_line(out);
             prefix(p, ev, peer, dir, out);
-            let size = format!("{} bytes", data.len);
-            p.opts.style.paint(out, STATUS, &size);
+            p.opts.style.paint(out, STATUS, &size(data));
             out.push(b'\n');
             if p.opts.show == Show::Both && !data.text.is_empty() {
                 let mut shown = String::with_capacity(data.text.len() + 8);
@@ -67,7 +93,7 @@ pub(super) fn data(
 fn text_lines(
     p: &mut Printer,
     ev: &Event,
-    peer: Peer,
+    peer: &Peer,
     dir: Direction,
     text: &str,
     out: &mut Vec<u8>,
@@ -126,26 +152,63 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
         }
         EventKind::Connecting { addr } => write!(line, "connecting to {addr}"),
         EventKind::ConnectFailed { addr, reason } => write!(line, "{addr}: {reason}"),
-        EventKind::Listening { addr } => {
-            let which = if addr.ip().is_unspecified() && addr.is_ipv6() {
-                " (every interface, IPv4 and IPv6)"
-            } else if addr.ip().is_unspecified() {
-                " (every interface, IPv4)"
-            } else {
-                ""
+        EventKind::Listening { addr, transport } => {
+            let which = match addr.ip() {
+                Some(a) if a.ip().is_unspecified() && a.is_ipv6() => {
+                    " (every interface, IPv4 and IPv6)"
+                }
+                Some(a) if a.ip().is_unspecified() => " (every interface, IPv4)",
+                _ => "",
             };
-            write!(line, "listening on {addr}{which}")
+            let kind = match transport {
+                Scheme::Tcp | Scheme::Unix => String::new(),
+                other => format!("{} ", other.name()),
+            };
+            write!(line, "listening on {kind}{addr}{which}")
         }
         EventKind::Reachable { addrs } => {
             let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
             write!(line, "clients can connect to {}", list.join("  "))
         }
-        EventKind::Connected { peer, local } if server => {
-            write!(line, "#{} {} connected (to {local})", peer.id, peer.addr)
+        EventKind::Connected {
+            peer,
+            transport,
+            local,
+            ..
+        } if server && transport.is_datagram() => {
+            write!(line, "#{} {} new sender (to {local})", peer.id, peer.addr)
         }
-        EventKind::Connected { peer, local } => {
+        EventKind::Connected {
+            peer, local, cred, ..
+        } if server => {
+            let who = match cred {
+                Some(c) => match c.pid {
+                    Some(pid) => format!(" pid {pid} uid {} gid {}", c.uid, c.gid),
+                    None => format!(" uid {} gid {}", c.uid, c.gid),
+                },
+                None => String::new(),
+            };
+            write!(
+                line,
+                "#{} {} connected (to {local}){who}",
+                peer.id, peer.addr
+            )
+        }
+        EventKind::Connected {
+            peer,
+            local,
+            transport,
+            ..
+        } if transport.is_datagram() => write!(
+            line,
+            "{} ready: datagrams to {} from {local}",
+            transport.name(),
+            peer.addr
+        ),
+        EventKind::Connected { peer, local, .. } => {
             write!(line, "connected to {} from {local}", peer.addr)
         }
+        EventKind::Notice { message } => write!(line, "{message}"),
         EventKind::Rejected { addr, reason } => write!(line, "refused {addr}: {reason}"),
         EventKind::Detected {
             peer,
