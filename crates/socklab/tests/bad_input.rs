@@ -111,7 +111,13 @@ fn options_of_another_transport_are_refused_before_connecting() {
     let w = Witness::new();
     let target = w.addr();
     let out = run(&["send", &target, "x", "--broadcast"], b"");
-    usage_error(&out, &["--broadcast applies only to udp://", "expected udp://HOST:PORT"]);
+    usage_error(
+        &out,
+        &[
+            "--broadcast applies only to udp://",
+            "expected udp://HOST:PORT",
+        ],
+    );
     let out = run(&["connect", &target, "--insecure"], b"");
     usage_error(&out, &["--insecure applies only to tls://"]);
     let out = run(&["send", &target, "x", "--ttl", "4"], b"");

@@ -10,4 +10,5 @@ mod listen;
 mod seed;
 mod send;
 mod transfer;
+mod unix;
 mod views;
