@@ -99,6 +99,23 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+
+    // TLS
+    /// The TLS handshake failed; `reason` is in plain words (`transport::tls::explain`).
+    #[error("TLS handshake with {target} failed: {reason}")]
+    TlsHandshake { target: String, reason: String },
+
+    /// A certificate pin that is not a SHA-256 fingerprint.
+    #[error("bad certificate pin '{input}': {reason}; expected the SHA-256 fingerprint as 64 hex digits, with or without ':' (as 'openssl x509 -noout -fingerprint -sha256' prints 'AB:CD:…')")]
+    Pin { input: String, reason: String },
+
+    /// A certificate, key or CA file that is missing, unreadable or unusable.
+    #[error("cannot use '{path}': {reason}")]
+    Certificate { path: String, reason: String },
+
+    /// TLS options that cannot work, or a trust store that cannot be loaded.
+    #[error("TLS setup: {reason}")]
+    TlsConfig { reason: String },
 }
 
 impl Error {
@@ -116,6 +133,9 @@ impl Error {
                 | Error::File { .. }
                 | Error::UnixPath { .. }
                 | Error::Unsupported { .. }
+                | Error::Pin { .. }
+                | Error::Certificate { .. }
+                | Error::TlsConfig { .. }
         )
     }
 

@@ -15,6 +15,7 @@ use crate::error::Result;
 pub mod pipe;
 pub mod stream;
 pub mod tcp;
+pub mod tls;
 pub mod unix;
 
 /// How to connect, for every transport.
