@@ -7,9 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncReadExt, AsyncWrite};
 use tokio::net::{tcp, unix, TcpStream, UnixStream};
+use tokio_rustls::TlsStream;
 
+use super::tls::HandshakeInfo;
 use crate::addr::Addr;
 use crate::endpoint::Scheme;
 use crate::session::Cred;
@@ -18,6 +20,8 @@ use crate::session::Cred;
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// Client or server side, with what the handshake settled.
+    Tls(Box<TlsStream<TcpStream>>, Box<HandshakeInfo>),
 }
 
 /// What a session says about a new connection.
@@ -26,6 +30,7 @@ pub struct StreamInfo {
     pub local: Addr,
     pub transport: Scheme,
     pub cred: Option<Cred>,
+    pub tls: Option<HandshakeInfo>,
 }
 
 impl Stream {
@@ -38,7 +43,18 @@ impl Stream {
                 local: Addr::canonical(s.local_addr().ok()?),
                 transport: Scheme::Tcp,
                 cred: None,
+                tls: None,
             }),
+            Stream::Tls(s, info) => {
+                let tcp = s.get_ref().0;
+                Some(StreamInfo {
+                    peer: Addr::canonical(tcp.peer_addr().ok()?),
+                    local: Addr::canonical(tcp.local_addr().ok()?),
+                    transport: Scheme::Tls,
+                    cred: None,
+                    tls: Some((**info).clone()),
+                })
+            }
             Stream::Unix(s) => {
                 let peer = s.peer_addr().ok()?;
                 let local = s.local_addr().ok()?;
@@ -52,6 +68,7 @@ impl Stream {
                     local: Addr::from_std_unix(&local.into()),
                     transport: Scheme::Unix,
                     cred,
+                    tls: None,
                 })
             }
         }
@@ -59,8 +76,10 @@ impl Stream {
 
     /// Interactive data should go out at once, not wait for Nagle.
     pub fn set_nodelay(&self) {
-        if let Stream::Tcp(s) = self {
-            let _ = s.set_nodelay(true);
+        match self {
+            Stream::Tcp(s) => drop(s.set_nodelay(true)),
+            Stream::Tls(s, _) => drop(s.get_ref().0.set_nodelay(true)),
+            Stream::Unix(_) => {}
         }
     }
 
@@ -69,6 +88,9 @@ impl Stream {
         match self {
             Stream::Tcp(s) => Ok(s.into_std()?.into()),
             Stream::Unix(s) => Ok(s.into_std()?.into()),
+            Stream::Tls(..) => Err(io::Error::other(
+                "a TLS stream cannot be spliced: its bytes must be decrypted",
+            )),
         }
     }
 
@@ -82,6 +104,10 @@ impl Stream {
                 let (r, w) = s.into_split();
                 (ReadHalf::Unix(r), WriteHalf::Unix(w))
             }
+            Stream::Tls(s, _) => {
+                let (r, w) = tokio::io::split(*s);
+                (ReadHalf::Tls(r), WriteHalf::Tls(w))
+            }
         }
     }
 }
@@ -90,6 +116,7 @@ impl Stream {
 pub enum ReadHalf {
     Tcp(tcp::OwnedReadHalf),
     Unix(unix::OwnedReadHalf),
+    Tls(tokio::io::ReadHalf<TlsStream<TcpStream>>),
 }
 
 impl ReadHalf {
@@ -112,6 +139,12 @@ impl ReadHalf {
         match self {
             ReadHalf::Tcp(s) => ready_then_read!(s),
             ReadHalf::Unix(s) => ready_then_read!(s),
+            // Socket readiness says nothing about whether a whole record has arrived, so
+            // TLS reads through its own buffer.
+            ReadHalf::Tls(s) => {
+                buf.reserve(want);
+                s.read_buf(buf).await
+            }
         }
     }
 }
@@ -120,6 +153,7 @@ impl ReadHalf {
 pub enum WriteHalf {
     Tcp(tcp::OwnedWriteHalf),
     Unix(unix::OwnedWriteHalf),
+    Tls(tokio::io::WriteHalf<TlsStream<TcpStream>>),
 }
 
 macro_rules! delegate_write {
@@ -127,6 +161,7 @@ macro_rules! delegate_write {
         match $self.get_mut() {
             WriteHalf::Tcp($s) => $e,
             WriteHalf::Unix($s) => $e,
+            WriteHalf::Tls($s) => $e,
         }
     };
 }
@@ -143,16 +178,4 @@ impl AsyncWrite for WriteHalf {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         delegate_write!(self, s => Pin::new(s).poll_shutdown(cx))
     }
-}
-
-/// Read into a growing buffer from any `AsyncRead` (TLS, where readiness of the socket says
-/// nothing about whether a whole record has arrived).
-#[allow(dead_code)]
-async fn read_any<R: AsyncRead + Unpin>(
-    r: &mut R,
-    buf: &mut BytesMut,
-    want: usize,
-) -> io::Result<usize> {
-    buf.reserve(want);
-    r.read_buf(buf).await
 }
