@@ -2,6 +2,7 @@
 
 pub mod pipe;
 pub mod tcp;
+pub mod udp;
 
 /// Raise the soft limit on open files to the hard limit, so a server's client count is
 /// bounded by what the system allows (`ulimit -Hn`) rather than by the often much lower soft
