@@ -116,6 +116,27 @@ pub enum Error {
     /// TLS options that cannot work, or a trust store that cannot be loaded.
     #[error("TLS setup: {reason}")]
     TlsConfig { reason: String },
+
+    // UDP
+    /// A datagram that cannot go whole: UDP never splits one into several.
+    #[error("a datagram of {len} bytes is larger than the UDP limit of {max} bytes ({}); expected at most {max} bytes per datagram", crate::transport::udp::payload_family(*.max))]
+    DatagramTooLarge { len: usize, max: usize },
+
+    /// A multicast-only option (`--ttl`, `--multicast-loop`, `--iface`) for an address that is not a group.
+    #[error(
+        "{option} applies only to multicast groups (224.0.0.0/4, ff00::/8); {addr} is {}",
+        crate::transport::udp::address_kind(addr)
+    )]
+    MulticastOnly {
+        option: &'static str,
+        addr: SocketAddr,
+    },
+
+    /// `--iface` names neither an interface nor an address of one.
+    #[error(
+        "unknown interface '{input}'; expected an interface name or one of its addresses: {known}"
+    )]
+    Iface { input: String, known: String },
 }
 
 impl Error {
@@ -136,6 +157,9 @@ impl Error {
                 | Error::Pin { .. }
                 | Error::Certificate { .. }
                 | Error::TlsConfig { .. }
+                | Error::DatagramTooLarge { .. }
+                | Error::MulticastOnly { .. }
+                | Error::Iface { .. }
         )
     }
 

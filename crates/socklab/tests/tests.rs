@@ -7,6 +7,7 @@ mod bad_input;
 mod demo;
 mod interactive;
 mod listen;
+mod netns;
 mod seed;
 mod send;
 mod transfer;

@@ -16,6 +16,7 @@ pub mod pipe;
 pub mod stream;
 pub mod tcp;
 pub mod tls;
+pub mod udp;
 pub mod unix;
 
 /// How to connect, for every transport.
