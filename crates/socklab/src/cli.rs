@@ -116,7 +116,7 @@ pub struct UdpArgs {
     #[arg(long)]
     pub broadcast: bool,
     /// Multicast: hops a datagram to a group may take (default 1: this network only)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=255))]
     pub ttl: Option<u32>,
     /// Multicast: also deliver our datagrams to listeners on this host
     #[arg(long)]

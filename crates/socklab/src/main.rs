@@ -60,7 +60,12 @@ fn main() -> ExitCode {
                 // Unix convention: the reader of our output went away; not an error.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("socklab: {err:#}");
+            // socklab-core's messages already end with their cause ("cannot connect to
+            // ADDR: refused"); the alternate form would repeat it.
+            match err.downcast_ref::<socklab_core::Error>() {
+                Some(core) => eprintln!("socklab: {core}"),
+                None => eprintln!("socklab: {err:#}"),
+            }
             ExitCode::from(exit_status(&err))
         }
     }

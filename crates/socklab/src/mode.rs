@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use socklab_core::endpoint::{Endpoint, Host, Scheme};
 use socklab_core::session::max_udp_payload;
+use socklab_core::transport::udp::UdpOptions;
 
 use crate::cli::{DataArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
 use crate::printer::{PrintOptions, Role, Show, Style};
@@ -100,6 +101,15 @@ pub fn check_transport_flags(
         )));
     }
     Ok(())
+}
+
+pub fn udp_options(u: &UdpArgs) -> UdpOptions {
+    UdpOptions {
+        broadcast: u.broadcast,
+        ttl: u.ttl,
+        multicast_loop: u.multicast_loop,
+        iface: u.iface.clone(),
+    }
 }
 
 /// The first TLS client flag given, if any.

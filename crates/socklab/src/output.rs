@@ -76,6 +76,9 @@ pub struct Output {
         socklab_core::session::Peer,
         socklab_core::session::CloseReason,
     )>,
+    /// An error event was seen (something not sent, a handshake refused): a one-shot
+    /// `send` then exits 1.
+    pub failed: bool,
     rendered: Rendered,
     log_buf: Vec<u8>,
 }
@@ -98,6 +101,7 @@ impl Output {
             table: Arc::new(Mutex::new(PeerTable::default())),
             observers: Vec::new(),
             last_close: None,
+            failed: false,
             rendered: Rendered::default(),
             log_buf: Vec::new(),
         }
@@ -108,8 +112,12 @@ impl Output {
         if let Ok(mut t) = self.table.lock() {
             t.apply(ev);
         }
-        if let EventKind::Closed { peer, reason, .. } = &ev.kind {
-            self.last_close = Some((peer.clone(), reason.clone()));
+        match &ev.kind {
+            EventKind::Closed { peer, reason, .. } => {
+                self.last_close = Some((peer.clone(), reason.clone()));
+            }
+            EventKind::Error { .. } => self.failed = true,
+            _ => {}
         }
         for obs in self.observers.iter_mut() {
             obs(ev);

@@ -30,19 +30,10 @@ pub const RECV_BUFFER: usize = 64 * 1024;
 /// many so a flood of new addresses cannot grow memory.
 const REJECTED_MEMORY: usize = 4096;
 
-/// The largest UDP payload for a destination: 65,535 minus the IPv4 (20) or IPv6 (0, the
-/// length field excludes it) header and the UDP header (8).
-pub fn max_udp_payload(dest: &SocketAddr) -> usize {
-    if dest.is_ipv6() {
-        65_527
-    } else {
-        65_507
-    }
-}
+pub use crate::transport::udp::max_payload as max_udp_payload;
 
 /// A datagram socket of either family.
 pub(crate) enum Socket {
-    #[allow(dead_code)]
     Udp(UdpSocket),
     Unix(UnixDatagram),
 }
@@ -115,6 +106,11 @@ impl Socket {
     /// One datagram: (bytes kept, its real size, who sent it). MSG_TRUNC makes the kernel
     /// return the real size even when the buffer was smaller.
     async fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, usize, Option<(Addr, To)>)> {
+        if let Socket::Udp(s) = self {
+            // udp::recv also wakes on the error queue, where an ICMP port unreachable lands.
+            let d = crate::transport::udp::recv(s, buf).await?;
+            return Ok((d.n, d.len, Some((Addr::canonical(d.from), To::Ip(d.from)))));
+        }
         let fd = self.fd();
         let (n, len, from) = self
             .io(Interest::READABLE, || {
@@ -166,7 +162,10 @@ fn parse_to(text: &str, scheme: Scheme) -> Option<(Addr, To)> {
 }
 
 /// Put a system error in the user's words.
-fn explain(e: &io::Error, dest: &Addr) -> String {
+fn explain(e: &io::Error, dest: &Addr, to: Option<&To>) -> String {
+    if let (Some(To::Ip(a)), false) = (to, e.kind() == io::ErrorKind::ConnectionRefused) {
+        return crate::transport::udp::explain_send_error(e, a);
+    }
     match e.raw_os_error() {
         Some(libc_eacces) if libc_eacces == rustix::io::Errno::ACCESS.raw_os_error() => format!(
             "not sent to {dest}: permission denied (sending to a broadcast address needs --broadcast)"
@@ -561,14 +560,13 @@ impl Engine {
             return Flow::Go;
         };
         let (addr, to) = (p.peer.addr.clone(), p.to.clone());
-        if let Some(To::Ip(dest)) = &to {
-            let max = max_udp_payload(dest);
-            if bytes.len() > max {
-                let message = format!(
-                    "not sent: a datagram of {} bytes is larger than the UDP limit of {max} bytes; expected at most {max} bytes per datagram",
-                    bytes.len()
-                );
-                self.error(Some(id), message).await;
+        let dest = match (&to, &addr) {
+            (Some(To::Ip(a)), _) | (None, Addr::Ip(a)) => Some(*a),
+            _ => None,
+        };
+        if let Some(dest) = dest {
+            if let Err(e) = crate::transport::udp::check_size(bytes.len(), &dest) {
+                self.error(Some(id), format!("not sent: {e}")).await;
                 return Flow::Go;
             }
         }
@@ -591,7 +589,7 @@ impl Engine {
                 Flow::Stop
             }
             Err(e) => {
-                self.error(Some(id), explain(&e, &addr)).await;
+                self.error(Some(id), explain(&e, &addr, to.as_ref())).await;
                 Flow::Go
             }
         }

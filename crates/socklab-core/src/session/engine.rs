@@ -26,6 +26,8 @@ use crate::endpoint::{Endpoint, HostPort, Scheme};
 use crate::error::{Error, Result};
 use crate::transport::stream::Stream;
 use crate::transport::tcp;
+use crate::transport::tls::{self, TlsServer};
+use crate::transport::udp;
 use crate::transport::unix::{self, UnixName};
 use crate::transport::{ConnectOptions, Listener};
 
@@ -37,6 +39,9 @@ const COMMAND_QUEUE: usize = 64;
 const ACCEPT_QUEUE: usize = 64;
 /// On quit, how long a peer's queued data may take to go out before the connection is cut.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
+/// A client that connects to a TLS server but does not finish the handshake in this time is
+/// dropped, so silent clients cannot pile up.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 /// After an accept error such as EMFILE, wait before trying again instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -178,6 +183,29 @@ impl Session {
                     }
                     (acceptors, bound, None, None)
                 }
+                Listener::Tls(ls, server) => {
+                    let _ = ev_tx
+                        .send(Event::now(EventKind::Certificate {
+                            cert: server.cert.clone(),
+                            generated: server.generated,
+                        }))
+                        .await;
+                    let mut bound = Vec::new();
+                    let mut acceptors = Vec::new();
+                    for l in ls {
+                        let addr = l
+                            .local_addr()
+                            .map_err(|e| Error::io("reading the listening address", e))?;
+                        bound.push(Addr::canonical(addr));
+                        acceptors.push(Acceptor::Tls(l, server.clone()));
+                    }
+                    (acceptors, bound, None, None)
+                }
+                Listener::Udp(sock) => {
+                    let sock = datagram::Socket::Udp(sock);
+                    datagram::run_server(sock, cfg, ev_tx, cmd_rx).await;
+                    return Ok(());
+                }
                 Listener::Unix(b) => {
                     let addr = b
                         .socket
@@ -278,8 +306,62 @@ async fn open(
                 datagram::Dest::connected(Addr::unix(path.as_str())),
             ))
         }
+        Endpoint::Net {
+            scheme: Scheme::Tls,
+            addr,
+        } => {
+            // A bad CA file or pin is the user's to fix: say so before touching the network.
+            let config = tls::client_config(&opts.tls)?;
+            if opts.tls.insecure {
+                report(EventKind::Warning {
+                    message: "--insecure: the server's certificate is NOT verified; anyone on the path can read and change this connection".into(),
+                });
+            }
+            let tcp = open_tcp(addr, opts, report).await?;
+            let host = addr.host.to_string();
+            let shake = tls::connect(tcp, &host, config, &opts.tls);
+            let (stream, info) = match opts.timeout {
+                Some(after) => tokio::time::timeout(after, shake).await.map_err(|_| {
+                    Error::TlsHandshake {
+                        target: addr.to_string(),
+                        reason: format!("no answer within {}", crate::error::humanize(after)),
+                    }
+                })??,
+                None => shake.await?,
+            };
+            Ok(Opened::Stream(Stream::Tls(
+                Box::new(tokio_rustls::TlsStream::Client(stream)),
+                Box::new(info),
+            )))
+        }
+        Endpoint::Net {
+            scheme: Scheme::Udp,
+            addr,
+        } => {
+            let dest = match &addr.host {
+                crate::endpoint::Host::Name(host) => {
+                    report(EventKind::Resolving { host: host.clone() });
+                    let addrs = tcp::resolve(addr).await?;
+                    report(EventKind::Resolved {
+                        host: host.clone(),
+                        addrs: addrs.clone(),
+                    });
+                    // A datagram cannot race several addresses the way a connect can: the
+                    // first answer the resolver prefers is the one.
+                    addrs[0]
+                }
+                _ => tcp::resolve(addr).await?[0],
+            };
+            let sock = udp::open(dest, opts.bind, &opts.udp).await?;
+            let dest = if udp::is_group_or_broadcast(&dest) {
+                datagram::Dest::unconnected(dest)
+            } else {
+                datagram::Dest::connected(Addr::canonical(dest))
+            };
+            Ok(Opened::Datagram(datagram::Socket::Udp(sock), dest))
+        }
         Endpoint::Net { scheme, .. } => Err(Error::Unsupported {
-            what: format!("connecting to {}://", scheme.name()),
+            what: format!("connecting to {}:// with a host and port", scheme.name()),
         }),
     }
 }
@@ -302,25 +384,80 @@ pub async fn open_stream(
 /// A listening socket of a stream transport.
 enum Acceptor {
     Tcp(TcpListener),
+    Tls(TcpListener, std::sync::Arc<TlsServer>),
     Unix(UnixListener),
 }
 
+/// What an acceptor got: a stream ready to serve, or a TCP connection whose TLS handshake
+/// still has to happen (on its own task, so a slow client never holds up the others).
+enum Accepted {
+    Ready(Stream),
+    Handshake(TcpStream, SocketAddr, std::sync::Arc<TlsServer>),
+}
+
 impl Acceptor {
-    async fn accept(&self) -> std::io::Result<Stream> {
+    async fn accept(&self) -> std::io::Result<Accepted> {
         match self {
-            Acceptor::Tcp(l) => l.accept().await.map(|(s, _)| Stream::Tcp(s)),
-            Acceptor::Unix(l) => l.accept().await.map(|(s, _)| Stream::Unix(s)),
+            Acceptor::Tcp(l) => l
+                .accept()
+                .await
+                .map(|(s, _)| Accepted::Ready(Stream::Tcp(s))),
+            Acceptor::Tls(l, server) => l
+                .accept()
+                .await
+                .map(|(s, a)| Accepted::Handshake(s, a, server.clone())),
+            Acceptor::Unix(l) => l
+                .accept()
+                .await
+                .map(|(s, _)| Accepted::Ready(Stream::Unix(s))),
         }
     }
+}
+
+/// Finish a TLS handshake and pass the stream on; a failure is reported and the session goes
+/// on (a browser that distrusts the certificate must not stop the server).
+async fn handshake(
+    tcp: TcpStream,
+    addr: SocketAddr,
+    server: std::sync::Arc<TlsServer>,
+    tx: mpsc::Sender<Stream>,
+    events: mpsc::Sender<Event>,
+) {
+    let addr = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+    let outcome = tokio::time::timeout(HANDSHAKE_LIMIT, tls::accept(tcp, &server, addr)).await;
+    let message = match outcome {
+        Ok(Ok((stream, info))) => {
+            let stream = Stream::Tls(
+                Box::new(tokio_rustls::TlsStream::Server(stream)),
+                Box::new(info),
+            );
+            let _ = tx.send(stream).await;
+            return;
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!(
+            "TLS handshake with {addr} failed: no handshake within {}",
+            crate::error::humanize(HANDSHAKE_LIMIT)
+        ),
+    };
+    let _ = events
+        .send(Event::now(EventKind::Error {
+            peer: None,
+            message,
+        }))
+        .await;
 }
 
 async fn accept_loop(listener: Acceptor, tx: mpsc::Sender<Stream>, events: mpsc::Sender<Event>) {
     loop {
         match listener.accept().await {
-            Ok(stream) => {
+            Ok(Accepted::Ready(stream)) => {
                 if tx.send(stream).await.is_err() {
                     return;
                 }
+            }
+            Ok(Accepted::Handshake(tcp, addr, server)) => {
+                tokio::spawn(handshake(tcp, addr, server, tx.clone(), events.clone()));
             }
             Err(e) => {
                 // Out of file descriptors and the like: say so, back off, keep serving.
@@ -384,6 +521,13 @@ impl Engine {
             cred: info.cred,
         })
         .await;
+        if let Some(tls) = info.tls {
+            self.emit(EventKind::Secured {
+                peer: peer.clone(),
+                tls,
+            })
+            .await;
+        }
         let handle = peer::spawn(
             stream,
             PeerSetup {
@@ -440,7 +584,10 @@ impl Engine {
                     if let Some(handle) = self.peers.remove(&id) {
                         // The reader is done; dropping our sender lets the writer finish
                         // what is queued and close.
-                        if !matches!(reason, CloseReason::PeerClosed) {
+                        if !matches!(
+                            reason,
+                            CloseReason::PeerClosed | CloseReason::PeerClosedWithoutNotify
+                        ) {
                             handle.abort();
                         }
                         let ev = handle.closed_event(reason);

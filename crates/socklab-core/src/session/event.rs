@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 pub use crate::addr::Addr;
 use crate::codec::hex::encode_hex;
 pub use crate::endpoint::Scheme;
+pub use crate::transport::tls::{CertInfo, HandshakeInfo};
 
 /// A peer's id within a session: `#1`, `#2`, ... in the order they connected.
 pub type PeerId = u64;
@@ -94,6 +95,10 @@ impl Data {
 pub enum CloseReason {
     /// The peer closed its side (read returned end of stream).
     PeerClosed,
+    /// A TLS peer closed the connection without a close_notify alert first. Common and
+    /// harmless for protocols that frame their own data, so not a failure; but shown,
+    /// because for others it can mean the data was cut short.
+    PeerClosedWithoutNotify,
     /// The peer reset the connection.
     Reset,
     /// Kicked from the console.
@@ -108,6 +113,9 @@ impl CloseReason {
     pub fn describe(&self) -> String {
         match self {
             CloseReason::PeerClosed => "closed by peer".into(),
+            CloseReason::PeerClosedWithoutNotify => {
+                "closed by peer (without TLS close_notify)".into()
+            }
             CloseReason::Reset => "connection reset by peer".into(),
             CloseReason::Kicked => "kicked".into(),
             CloseReason::Local => "closed".into(),
@@ -184,8 +192,25 @@ pub enum EventKind {
         bytes_in: u64,
         bytes_out: u64,
     },
+    /// A TLS handshake completed: what was agreed, and (client side) the certificate the
+    /// server proved itself with.
+    Secured {
+        #[serde(flatten)]
+        peer: Peer,
+        #[serde(flatten)]
+        tls: HandshakeInfo,
+    },
+    /// The certificate a TLS server presents; `generated` when it was made at start, so a
+    /// client can pin its fingerprint.
+    Certificate {
+        #[serde(flatten)]
+        cert: CertInfo,
+        generated: bool,
+    },
     /// Something the user should know that is not a failure (a stale socket file removed).
     Notice { message: String },
+    /// Something the user must not miss, though the session goes on (`--insecure`).
+    Warning { message: String },
     /// Something failed that the user should see; the session may go on.
     Error {
         #[serde(skip_serializing_if = "Option::is_none")]

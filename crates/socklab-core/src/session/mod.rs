@@ -11,7 +11,7 @@ pub use command::{Command, Target};
 pub use datagram::max_udp_payload;
 pub use engine::{open_stream, open_tcp, Session, SessionConfig};
 pub use event::{
-    format_time, Addr, CloseReason, Cred, Data, Direction, Event, EventKind, Peer, PeerId, Scheme,
-    TimeFormat,
+    format_time, Addr, CertInfo, CloseReason, Cred, Data, Direction, Event, EventKind, Peer,
+    PeerId, Scheme, TimeFormat,
 };
 pub use peers::{PeerStats, PeerTable};

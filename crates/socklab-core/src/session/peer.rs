@@ -138,6 +138,8 @@ fn reason_of(e: &std::io::Error) -> CloseReason {
     use std::io::ErrorKind::*;
     match e.kind() {
         ConnectionReset | ConnectionAborted | BrokenPipe => CloseReason::Reset,
+        // rustls reports a TCP close without close_notify as UnexpectedEof.
+        UnexpectedEof => CloseReason::PeerClosedWithoutNotify,
         _ => CloseReason::Error(e.to_string()),
     }
 }
@@ -296,5 +298,11 @@ async fn write_loop(
                     .await;
             }
         }
+    }
+    // Closing politely matters for TLS: shutdown sends close_notify, without which the
+    // peer cannot tell our end from a cut connection. For plain sockets it is the FIN that
+    // dropping the socket would send anyway.
+    if !shut {
+        let _ = wr.shutdown().await;
     }
 }

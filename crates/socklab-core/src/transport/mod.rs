@@ -5,11 +5,12 @@
 //! 0), and the session engine connects any endpoint through [`ConnectOptions`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, UnixDatagram, UnixListener};
+use tokio::net::{TcpListener, UdpSocket, UnixDatagram, UnixListener};
 
-use crate::endpoint::{Endpoint, Scheme};
+use crate::endpoint::{Endpoint, Host, Scheme};
 use crate::error::Result;
 
 pub mod pipe;
@@ -26,16 +27,23 @@ pub struct ConnectOptions {
     pub bind: Option<SocketAddr>,
     /// Limit for the whole connect phase, resolution (and TLS handshake) included.
     pub timeout: Option<Duration>,
+    pub udp: udp::UdpOptions,
+    pub tls: tls::TlsClientOptions,
 }
 
 /// How to listen, for every transport.
 #[derive(Debug, Clone, Default)]
-pub struct ListenOptions {}
+pub struct ListenOptions {
+    pub udp: udp::UdpOptions,
+    pub tls: tls::TlsServerOptions,
+}
 
 /// A bound server socket of any transport, ready for [`crate::session::Session::serve`].
 pub enum Listener {
     Tcp(Vec<TcpListener>),
+    Tls(Vec<TcpListener>, Arc<tls::TlsServer>),
     Unix(unix::Bound<UnixListener>),
+    Udp(UdpSocket),
     UnixGram(unix::Bound<UnixDatagram>),
 }
 
@@ -43,19 +51,46 @@ impl Listener {
     pub fn scheme(&self) -> Scheme {
         match self {
             Listener::Tcp(_) => Scheme::Tcp,
+            Listener::Tls(..) => Scheme::Tls,
             Listener::Unix(_) => Scheme::Unix,
+            Listener::Udp(_) => Scheme::Udp,
             Listener::UnixGram(_) => Scheme::UnixGram,
         }
     }
 }
 
-/// Bind a server endpoint.
-pub async fn listen(ep: &Endpoint, _opts: &ListenOptions) -> Result<Listener> {
+/// Bind a server endpoint. Everything that can be checked without the network (a TLS
+/// certificate and key, multicast options) is checked before anything is bound.
+pub async fn listen(ep: &Endpoint, opts: &ListenOptions) -> Result<Listener> {
     match ep {
         Endpoint::Net {
             scheme: Scheme::Tcp,
             addr,
         } => Ok(Listener::Tcp(tcp::listen(addr).await?)),
+        Endpoint::Net {
+            scheme: Scheme::Tls,
+            addr,
+        } => {
+            let mut topts = opts.tls.clone();
+            match &addr.host {
+                Host::Name(n) => topts.names.push(n.clone()),
+                Host::Ip(ip) if !ip.is_unspecified() => topts.names.push(ip.to_string()),
+                _ => {}
+            }
+            let server = tls::server(&topts)?;
+            Ok(Listener::Tls(tcp::listen(addr).await?, Arc::new(server)))
+        }
+        Endpoint::Net {
+            scheme: Scheme::Udp,
+            addr,
+        } => {
+            let ip = match &addr.host {
+                Host::Any => None,
+                Host::Ip(ip) => Some(*ip),
+                Host::Name(_) => tcp::resolve(addr).await?.first().map(|a| a.ip()),
+            };
+            Ok(Listener::Udp(udp::bind(ip, addr.port, &opts.udp).await?))
+        }
         Endpoint::Path {
             scheme: Scheme::Unix,
             path,
@@ -63,8 +98,9 @@ pub async fn listen(ep: &Endpoint, _opts: &ListenOptions) -> Result<Listener> {
         Endpoint::Path { path, .. } => Ok(Listener::UnixGram(unix::bind_datagram(
             &unix::UnixName::parse(path)?,
         )?)),
+        // The endpoint parser never makes these.
         Endpoint::Net { scheme, .. } => Err(crate::Error::Unsupported {
-            what: format!("listening on {}://", scheme.name()),
+            what: format!("{}:// with a host and port", scheme.name()),
         }),
     }
 }

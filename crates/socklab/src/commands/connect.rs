@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use socklab_core::endpoint::{Endpoint, Scheme};
 use socklab_core::session::{open_stream, Event, Session, SessionConfig};
 use socklab_core::transport::pipe::{self, PipeOptions};
+use socklab_core::transport::tls::{Fingerprint, TlsClientOptions};
 use socklab_core::transport::ConnectOptions;
 
 use super::face::Face;
@@ -18,9 +19,21 @@ use crate::UsageError;
 /// The options of `connect` and `send`, checked against the endpoint.
 pub fn connect_options(ep: &Endpoint, c: &ConnectOpts) -> anyhow::Result<ConnectOptions> {
     mode::check_transport_flags(ep, &c.udp, mode::tls_client_flag(&c.tls))?;
+    let pin = match &c.tls.pin {
+        Some(p) => Some(p.parse::<Fingerprint>()?),
+        None => None,
+    };
     Ok(ConnectOptions {
         bind: c.bind,
         timeout: Some(c.connect_timeout),
+        udp: mode::udp_options(&c.udp),
+        tls: TlsClientOptions {
+            ca: c.tls.ca.clone(),
+            insecure: c.tls.insecure,
+            sni: c.tls.sni.clone(),
+            alpn: c.tls.alpn.clone(),
+            pin,
+        },
     })
 }
 

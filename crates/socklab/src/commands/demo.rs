@@ -137,6 +137,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ConnectOptions {
             bind: None,
             timeout: Some(std::time::Duration::from_secs(5)),
+            ..ConnectOptions::default()
         },
         SessionConfig { once: false, ..cfg },
     );

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use socklab_core::session::{Session, SessionConfig};
 use socklab_core::transport::pipe::{self, PipeOptions};
 use socklab_core::transport::stream::Stream;
+use socklab_core::transport::tls::TlsServerOptions;
 use socklab_core::transport::{self, ListenOptions, Listener};
 
 use super::face::Face;
@@ -20,7 +21,16 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let file = Face::check_file(&args.data)?;
     let t = Terminals::detect();
     socklab_core::transport::raise_fd_limit();
-    let listener = transport::listen(&ep, &ListenOptions::default()).await?;
+    let lopts = ListenOptions {
+        udp: mode::udp_options(&args.udp),
+        tls: TlsServerOptions {
+            cert: args.tls.cert.clone(),
+            key: args.tls.key.clone(),
+            alpn: args.tls.alpn.clone(),
+            names: Vec::new(),
+        },
+    };
+    let listener = transport::listen(&ep, &lopts).await?;
     let datagram = ep.scheme().is_datagram();
     if args.once && mode::raw_pipe(&args.data, &t) {
         if let Listener::Tcp(_) | Listener::Unix(_) = listener {

@@ -119,5 +119,10 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush().await?;
-    finish(done, &out, Role::Client).await
+    let code = finish(done, &out, Role::Client).await?;
+    // Something the script asked for was not sent: say so in the exit status too.
+    if out.failed && code == ExitCode::SUCCESS {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(code)
 }

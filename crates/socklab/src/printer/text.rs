@@ -131,6 +131,24 @@ fn text_lines(
     }
 }
 
+/// A certificate as a person checks it: who, by whom, when, for which names, which one.
+fn cert_lines(c: &socklab_core::session::CertInfo) -> String {
+    let names = if c.names.is_empty() {
+        String::new()
+    } else {
+        format!("\n  names: {}", c.names.join(", "))
+    };
+    format!(
+        "subject {}; issuer {}{}\n  valid {} to {}{names}\n  SHA-256 {}",
+        c.subject,
+        c.issuer,
+        if c.self_signed { " (self-signed)" } else { "" },
+        c.not_before,
+        c.not_after,
+        c.sha256
+    )
+}
+
 fn bytes(n: u64) -> String {
     if n == 1 {
         "1 byte".into()
@@ -209,6 +227,48 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
             write!(line, "connected to {} from {local}", peer.addr)
         }
         EventKind::Notice { message } => write!(line, "{message}"),
+        EventKind::Warning { message } => {
+            code = ERROR;
+            write!(line, "warning: {message}")
+        }
+        EventKind::Secured { peer, tls } => {
+            let who = if server {
+                format!("#{} {} ", peer.id, peer.addr)
+            } else {
+                String::new()
+            };
+            let alpn = tls
+                .alpn
+                .as_deref()
+                .map(|a| format!(", ALPN {a}"))
+                .unwrap_or_default();
+            let sni = match (&tls.sni, server) {
+                (Some(n), true) => format!(", asked for {n}"),
+                _ => String::new(),
+            };
+            let _ = write!(
+                line,
+                "{who}TLS established: {}, {}{alpn}{sni}",
+                tls.protocol, tls.cipher
+            );
+            match &tls.peer_cert {
+                Some(c) => write!(line, "\n  {}", cert_lines(c)),
+                None => Ok(()),
+            }
+        }
+        EventKind::Certificate { cert, generated } => {
+            let how = if *generated {
+                "a self-signed certificate made at start"
+            } else {
+                "certificate"
+            };
+            write!(
+                line,
+                "TLS {how}\n  {}\n  clients can pin it: --pin {}",
+                cert_lines(cert),
+                cert.sha256
+            )
+        }
         EventKind::Rejected { addr, reason } => write!(line, "refused {addr}: {reason}"),
         EventKind::Detected {
             peer,
