@@ -9,15 +9,15 @@ use std::process::{ChildStdin, Command, Stdio};
 use crate::support::*;
 
 /// socklab on a terminal: what we write is typed, what it draws comes back as lines (escape
-/// codes stripped).
-struct Terminal {
-    proc_: Proc,
+/// codes stripped). Also used by the UDP tests.
+pub(crate) struct Terminal {
+    pub(crate) proc_: Proc,
     keys: ChildStdin,
-    screen: Lines,
+    pub(crate) screen: Lines,
 }
 
 impl Terminal {
-    fn start(args: &[&str]) -> Terminal {
+    pub(crate) fn start(args: &[&str]) -> Terminal {
         let mut cmd = Command::new(python3());
         cmd.arg(fixture("pty_run.py"))
             .arg(env!("CARGO_BIN_EXE_socklab"))
@@ -35,13 +35,13 @@ impl Terminal {
         }
     }
 
-    fn type_line(&mut self, line: &str) {
+    pub(crate) fn type_line(&mut self, line: &str) {
         self.keys.write_all(line.as_bytes()).unwrap();
         self.keys.write_all(b"\r").unwrap();
         self.keys.flush().unwrap();
     }
 
-    fn wait_for(&mut self, needle: &str) -> String {
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
         self.screen.wait_for(needle)
     }
 }

@@ -11,5 +11,6 @@ mod netns;
 mod seed;
 mod send;
 mod transfer;
+mod udp;
 mod unix;
 mod views;
