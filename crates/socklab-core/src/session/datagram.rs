@@ -59,7 +59,6 @@ impl Dest {
         Dest { addr, to: None }
     }
 
-    #[allow(dead_code)]
     pub fn unconnected(to: SocketAddr) -> Dest {
         Dest {
             addr: Addr::canonical(to),
