@@ -10,6 +10,7 @@ mod listen;
 mod netns;
 mod seed;
 mod send;
+mod tls;
 mod transfer;
 mod udp;
 mod unix;

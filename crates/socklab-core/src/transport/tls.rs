@@ -668,6 +668,13 @@ pub fn explain(e: &rustls::Error) -> String {
             }
             CertificateError::Other(OtherError(inner)) => match inner.downcast_ref::<PinMismatch>() {
                 Some(pin) => format!("{pin}; check --pin, or the server changed its certificate"),
+                // webpki's error, which rustls passes on without a variant of its own (and
+                // whose Display is its name): the usual self-signed certificate from
+                // `openssl req -x509` is marked as a CA, and webpki refuses a CA as a leaf
+                // even when it is the very anchor given with --ca.
+                None if inner.to_string() == "CaUsedAsEndEntity" => format!(
+                    "the certificate is a CA certificate (basicConstraints CA:TRUE, as `openssl req -x509` makes by default), which is refused as a server's own certificate even when --ca names it; {ANYWAY}, or make it with -addext basicConstraints=critical,CA:FALSE"
+                ),
                 None => format!("the certificate was rejected: {inner}"),
             },
             other => format!("the certificate was rejected: {other}"),

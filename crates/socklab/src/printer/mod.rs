@@ -105,7 +105,10 @@ impl Printer {
                     r.out.extend_from_slice(&data.bytes)
                 }
                 (EventKind::Sent { .. }, _) => {}
-                (EventKind::Error { .. }, _) => self.status(ev, &mut r.err),
+                // A warning (--insecure) is as loud as an error: a pipe must not hide it.
+                (EventKind::Error { .. } | EventKind::Warning { .. }, _) => {
+                    self.status(ev, &mut r.err)
+                }
                 _ if self.opts.verbose => self.status(ev, &mut r.err),
                 _ => {}
             }
