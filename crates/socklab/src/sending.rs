@@ -210,14 +210,17 @@ pub async fn stdin(
         loop {
             // Whatever one read returns goes out at once: a pipe fed by hand must not wait
             // for a full chunk.
-            // For datagrams `chunk` is the packet size: each read becomes one datagram.
-            let mut buf = bytes::BytesMut::with_capacity(chunk);
-            match (&mut stdin).take(chunk as u64).read_buf(&mut buf).await {
+            // For datagrams `chunk` is the packet size: what a read returns is cut into
+            // datagrams of that size. Reads stay large either way: each one is a trip to
+            // tokio's blocking pool, far dearer than a datagram.
+            let mut buf = bytes::BytesMut::with_capacity(CHUNK.max(chunk));
+            match stdin.read_buf(&mut buf).await {
                 Ok(0) => break,
                 Ok(_) => {
-                    let cmd = Command::Send {
+                    let cmd = Command::SendPieces {
                         to: to.clone(),
                         bytes: buf.freeze(),
+                        size: chunk,
                     };
                     if commands.send(cmd).await.is_err() {
                         return;

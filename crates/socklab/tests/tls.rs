@@ -620,3 +620,31 @@ fn bad_tls_options_send_nothing() {
     usage_error(&out, &["--insecure applies only to tls://"]);
     w.assert_untouched();
 }
+
+/// socklab to socklab over TLS, where the receiver's own stdin is empty: it half-closes
+/// (close_notify) at once, and the sender must still deliver every byte of its stdin
+/// before it ends, as the TCP raw pipe does.
+#[test]
+fn a_receiver_that_half_closes_at_once_still_gets_everything() {
+    let dir = TempDir::new("tls-half-close");
+    let (data, digest) = bulk_file(&dir, 91);
+    let got = dir.path("got.bin");
+    let mut cmd = socklab();
+    cmd.args(["listen", "--once", "-v", "tls://127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&got).expect("create"))
+        .stderr(Stdio::piped());
+    let mut server = Proc::spawn(cmd, "socklab listen --once tls://");
+    let mut err = Lines::new(server.stderr());
+    let port = port_in(&err.wait_for("listening on"));
+    let mut client = socklab();
+    client
+        .args(["connect", &format!("tls://127.0.0.1:{port}"), "--insecure"])
+        .stdin(std::fs::File::open(&data).expect("open"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let out = wait_output(client.spawn().expect("spawn socklab connect"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(server.wait().success());
+    assert_eq!(file_digest(&got), digest, "what the receiver wrote");
+}

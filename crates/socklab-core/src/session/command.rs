@@ -22,8 +22,16 @@ pub enum Target {
 /// before the next one starts, so lines never interleave on the wire.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// Write bytes to the target peers.
+    /// Write bytes to the target peers. Over a datagram transport, one datagram.
     Send { to: Target, bytes: Bytes },
+    /// Write bytes cut into pieces of at most `size` bytes: over a datagram transport, one
+    /// datagram per piece (a pipe's stdin cut by `--packet-size`); a stream sends it whole.
+    /// One command for many datagrams keeps a fast pipe from paying a task wakeup each.
+    SendPieces {
+        to: Target,
+        bytes: Bytes,
+        size: usize,
+    },
     /// Close one peer's connection.
     Kick(PeerId),
     /// Shut down the sending side towards the target (half-close): the peer reads end of

@@ -516,12 +516,30 @@ impl Engine {
     }
 
     async fn command(&mut self, sock: &Socket, cmd: Command) -> Flow {
+        // A Send is one piece: the whole of it.
+        let cmd = match cmd {
+            Command::Send { to, bytes } => Command::SendPieces {
+                to,
+                size: bytes.len(),
+                bytes,
+            },
+            other => other,
+        };
         match cmd {
-            Command::Send { to, bytes } => match self.targets(to).await {
+            Command::Send { .. } => Flow::Go,
+            Command::SendPieces { to, bytes, size } => match self.targets(to).await {
                 Ok(ids) => {
                     for id in ids {
-                        if self.send_to(sock, id, bytes.clone()).await == Flow::Stop {
-                            return Flow::Stop;
+                        let mut rest = bytes.clone();
+                        // An empty Send is one empty datagram, which UDP allows.
+                        loop {
+                            let piece = rest.split_to(size.max(1).min(rest.len()));
+                            if self.send_to(sock, id, piece).await == Flow::Stop {
+                                return Flow::Stop;
+                            }
+                            if rest.is_empty() {
+                                break;
+                            }
                         }
                     }
                     Flow::Go

@@ -59,6 +59,9 @@ pub struct SessionConfig {
     /// Leave `text` empty in data events: for faces that show only hex or raw bytes,
     /// decoding would be work nobody reads.
     pub skip_text: bool,
+    /// Stream client: when the peer closes first, stay until our own sending side is shut
+    /// down (a pipe whose stdin is not finished yet still sends all of it).
+    pub finish_sending: bool,
     /// Datagram client: after the face is done sending (`ShutdownWrite`, e.g. stdin ended),
     /// how long to wait in silence for more datagrams before the session ends. A datagram
     /// peer never says it is done, so silence is the only end there is.
@@ -73,6 +76,7 @@ impl Default for SessionConfig {
             once: false,
             max_clients: None,
             skip_text: false,
+            finish_sending: false,
             linger: Duration::from_secs(1),
         }
     }
@@ -580,7 +584,29 @@ impl Engine {
                         accepted = None;
                     }
                 },
-                Some(Ended { id, reason }) = self.ended_rx.recv() => {
+                Some(Ended { id, reason, write_shut }) = self.ended_rx.recv() => {
+                    let clean = matches!(
+                        reason,
+                        CloseReason::PeerClosed | CloseReason::PeerClosedWithoutNotify
+                    );
+                    let Some(handle) = self.peers.get_mut(&id) else { continue };
+                    // A pipe's peer may close first (a receiver that half-closes at once):
+                    // what stdin still holds must go out before the session ends.
+                    let (reason, go_on) = if write_shut {
+                        handle.write_shut = true;
+                        match handle.read_done.clone() {
+                            Some(r) => (r, false),
+                            None => (reason, true),
+                        }
+                    } else if clean && client && self.cfg.finish_sending && !handle.write_shut {
+                        handle.read_done = Some(reason.clone());
+                        (reason, true)
+                    } else {
+                        (reason, false)
+                    };
+                    if go_on {
+                        continue;
+                    }
                     if let Some(handle) = self.peers.remove(&id) {
                         // The reader is done; dropping our sender lets the writer finish
                         // what is queued and close.
@@ -624,29 +650,31 @@ impl Engine {
 
     async fn command(&mut self, cmd: Command) {
         match cmd {
-            Command::Send { to, bytes } => match self.targets(&to) {
-                Ok(ids) if ids.is_empty() => {
-                    self.emit(EventKind::Error {
-                        peer: None,
-                        message: "not sent: no client is connected".into(),
-                    })
-                    .await;
-                }
-                Ok(ids) => {
-                    for id in ids {
-                        if let Some(p) = self.peers.get(&id) {
-                            let _ = p.tx.send(PeerCmd::Data(bytes.clone())).await;
+            Command::Send { to, bytes } | Command::SendPieces { to, bytes, .. } => {
+                match self.targets(&to) {
+                    Ok(ids) if ids.is_empty() => {
+                        self.emit(EventKind::Error {
+                            peer: None,
+                            message: "not sent: no client is connected".into(),
+                        })
+                        .await;
+                    }
+                    Ok(ids) => {
+                        for id in ids {
+                            if let Some(p) = self.peers.get(&id) {
+                                let _ = p.tx.send(PeerCmd::Data(bytes.clone())).await;
+                            }
                         }
                     }
+                    Err(message) => {
+                        self.emit(EventKind::Error {
+                            peer: None,
+                            message,
+                        })
+                        .await
+                    }
                 }
-                Err(message) => {
-                    self.emit(EventKind::Error {
-                        peer: None,
-                        message,
-                    })
-                    .await
-                }
-            },
+            }
             Command::ShutdownWrite(to) => {
                 if let Ok(ids) = self.targets(&to) {
                     for id in ids {

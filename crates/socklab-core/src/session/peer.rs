@@ -35,6 +35,8 @@ pub(crate) enum PeerCmd {
 pub(crate) struct Ended {
     pub id: u64,
     pub reason: CloseReason,
+    /// Only our sending side is done (a half-close went out); the connection lives on.
+    pub write_shut: bool,
 }
 
 #[derive(Debug, Default)]
@@ -48,6 +50,11 @@ pub(crate) struct PeerHandle {
     pub peer: Peer,
     pub tx: mpsc::Sender<PeerCmd>,
     pub counters: Arc<Counters>,
+    /// The peer has closed its side, and the session waits for ours to finish (a pipe
+    /// still sending stdin): how it closed.
+    pub read_done: Option<CloseReason>,
+    /// Our sending side has been shut down.
+    pub write_shut: bool,
     reader: AbortHandle,
     writer: JoinHandle<()>,
 }
@@ -129,6 +136,8 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         peer,
         tx,
         counters,
+        read_done: None,
+        write_shut: false,
         reader,
         writer,
     }
@@ -234,6 +243,7 @@ async fn read_loop(
     let _ = ended.send(Ended {
         id: peer.id,
         reason,
+        write_shut: false,
     });
 }
 
@@ -276,6 +286,7 @@ async fn write_loop(
                     let _ = ended.send(Ended {
                         id: peer.id,
                         reason: reason_of(&e),
+                        write_shut: false,
                     });
                     return;
                 }
@@ -290,12 +301,18 @@ async fn write_loop(
                     let _ = ended.send(Ended {
                         id: peer.id,
                         reason: reason_of(&e),
+                        write_shut: false,
                     });
                     return;
                 }
                 let _ = events
                     .send(Event::now(EventKind::HalfClosed { peer: peer.clone() }))
                     .await;
+                let _ = ended.send(Ended {
+                    id: peer.id,
+                    reason: CloseReason::Local,
+                    write_shut: true,
+                });
             }
         }
     }

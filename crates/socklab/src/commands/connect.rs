@@ -71,6 +71,9 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         encoding: face.spec.opts.encoding,
         skip_text: !mode::needs_text(&face.data, &t),
         linger: args.wait,
+        // In a pipe, a peer that closes first still gets every byte of stdin (as the raw
+        // pipe does); on a terminal, the peer closing ends the session, as in nc.
+        finish_sending: !t.interactive() && !args.no_shutdown,
         ..SessionConfig::default()
     };
     face.drive(Session::connect(ep, opts, cfg)).await
