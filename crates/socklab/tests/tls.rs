@@ -648,3 +648,53 @@ fn a_receiver_that_half_closes_at_once_still_gets_everything() {
     assert!(server.wait().success());
     assert_eq!(file_digest(&got), digest, "what the receiver wrote");
 }
+
+/// ncat --ssl both ways: as a client of `socklab listen tls://` (socklab echoes), and as a
+/// server that `socklab send tls://` talks to, with byte-exact data each way.
+#[test]
+fn ncat_ssl_both_ways() {
+    let ncat = require("ncat", "ncat");
+    let (_server, mut out, port, _fp) = tls_server(&["--echo"]);
+    let mut cmd = Command::new(&ncat);
+    cmd.args(["--ssl", "127.0.0.1", &port.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut client = Proc::spawn(cmd, "ncat --ssl");
+    let mut input = client.stdin();
+    let mut back = Lines::new(client.stdout());
+    input
+        .write_all("你好 ncat\n".as_bytes())
+        .expect("write ncat");
+    out.wait_for("TLS established");
+    out.wait_for("← 你好 ncat");
+    assert_eq!(back.wait_for("ncat"), "你好 ncat");
+
+    // ncat as the TLS server (its own certificate, made at start): socklab sends to it.
+    let port = free_port();
+    let mut cmd = Command::new(&ncat);
+    cmd.args(["-v", "--ssl", "-l", "127.0.0.1", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut peer = Proc::spawn(cmd, "ncat --ssl -l");
+    let mut err = Lines::new(peer.stderr());
+    err.wait_for("Listening on");
+    let mut got = Lines::new(peer.stdout());
+    let sent = run(
+        &[
+            "send",
+            &format!("tls://127.0.0.1:{port}"),
+            "--insecure",
+            "line one\\nline two\\n",
+        ],
+        b"",
+    );
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    assert!(
+        text(&sent.stderr).contains("--insecure"),
+        "the warning is shown"
+    );
+    assert_eq!(got.wait_for("one"), "line one");
+    assert_eq!(got.wait_for("two"), "line two");
+}
