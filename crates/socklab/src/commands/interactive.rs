@@ -286,7 +286,11 @@ impl Console {
             return String::new();
         };
         if t.peers.is_empty() {
-            return "no clients connected".into();
+            return if self.face.datagram {
+                "no one has sent a datagram yet".into()
+            } else {
+                "no clients connected".into()
+            };
         }
         let mut s = String::from(
             "id   address                  since          in (bytes/chunks)   out (bytes/chunks)\n",
