@@ -4,8 +4,7 @@
 use std::io::IsTerminal;
 
 use socklab_core::endpoint::{Endpoint, Host, Scheme};
-use socklab_core::session::max_udp_payload;
-use socklab_core::transport::udp::UdpOptions;
+use socklab_core::transport::udp::{max_payload, UdpOptions};
 
 use crate::cli::{DataArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
 use crate::printer::{PrintOptions, Role, Show, Style};
@@ -144,8 +143,8 @@ pub fn datagram_limit(ep: &Endpoint) -> Option<usize> {
             scheme: Scheme::Udp,
             addr,
         } => Some(match addr.host {
-            Host::Ip(ip) => max_udp_payload(&std::net::SocketAddr::new(ip, addr.port)),
-            _ => max_udp_payload(&std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
+            Host::Ip(ip) => max_payload(&std::net::SocketAddr::new(ip, addr.port)),
+            _ => max_payload(&std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
         }),
         _ => None,
     }

@@ -30,8 +30,6 @@ pub const RECV_BUFFER: usize = 64 * 1024;
 /// many so a flood of new addresses cannot grow memory.
 const REJECTED_MEMORY: usize = 4096;
 
-pub use crate::transport::udp::max_payload as max_udp_payload;
-
 /// A datagram socket of either family.
 pub(crate) enum Socket {
     Udp(UdpSocket),
@@ -160,19 +158,14 @@ fn parse_to(text: &str, scheme: Scheme) -> Option<(Addr, To)> {
     }
 }
 
-/// Put a system error in the user's words.
+/// Put a send error in the user's words: UDP's wording (broadcast, size, routes) lives
+/// with the UDP transport; a refusal ends a client and is worded by [`refused`].
 fn explain(e: &io::Error, dest: &Addr, to: Option<&To>) -> String {
-    if let (Some(To::Ip(a)), false) = (to, e.kind() == io::ErrorKind::ConnectionRefused) {
-        return crate::transport::udp::explain_send_error(e, a);
-    }
-    match e.raw_os_error() {
-        Some(libc_eacces) if libc_eacces == rustix::io::Errno::ACCESS.raw_os_error() => format!(
-            "not sent to {dest}: permission denied (sending to a broadcast address needs --broadcast)"
-        ),
-        Some(c) if c == rustix::io::Errno::MSGSIZE.raw_os_error() => {
-            format!("not sent to {dest}: the datagram is larger than the socket allows ({e})")
+    match (to, dest) {
+        _ if e.kind() == io::ErrorKind::ConnectionRefused => refused(dest),
+        (Some(To::Ip(a)), _) | (None, Addr::Ip(a)) => {
+            crate::transport::udp::explain_send_error(e, a)
         }
-        Some(c) if c == rustix::io::Errno::CONNREFUSED.raw_os_error() => refused(dest),
         _ => format!("not sent to {dest}: {e}"),
     }
 }
@@ -516,39 +509,15 @@ impl Engine {
     }
 
     async fn command(&mut self, sock: &Socket, cmd: Command) -> Flow {
-        // A Send is one piece: the whole of it.
-        let cmd = match cmd {
-            Command::Send { to, bytes } => Command::SendPieces {
-                to,
-                size: bytes.len(),
-                bytes,
-            },
-            other => other,
-        };
         match cmd {
-            Command::Send { .. } => Flow::Go,
-            Command::SendPieces { to, bytes, size } => match self.targets(to).await {
-                Ok(ids) => {
-                    for id in ids {
-                        let mut rest = bytes.clone();
-                        // An empty Send is one empty datagram, which UDP allows.
-                        loop {
-                            let piece = rest.split_to(size.max(1).min(rest.len()));
-                            if self.send_to(sock, id, piece).await == Flow::Stop {
-                                return Flow::Stop;
-                            }
-                            if rest.is_empty() {
-                                break;
-                            }
-                        }
-                    }
-                    Flow::Go
-                }
-                Err(message) => {
-                    self.error(None, message).await;
-                    Flow::Go
-                }
-            },
+            // A Send is one datagram: a single piece, the whole of it.
+            Command::Send { to, bytes } => {
+                let size = bytes.len();
+                self.send_pieces(sock, to, bytes, size).await
+            }
+            Command::SendPieces { to, bytes, size } => {
+                self.send_pieces(sock, to, bytes, size).await
+            }
             Command::Kick(id) => {
                 match self.peers.remove(&id) {
                     Some(p) => {
@@ -568,6 +537,31 @@ impl Engine {
             }
             Command::ShutdownWrite(_) | Command::Quit => Flow::Go,
         }
+    }
+
+    /// `bytes` as datagrams of at most `size` bytes to each target.
+    async fn send_pieces(&mut self, sock: &Socket, to: Target, bytes: Bytes, size: usize) -> Flow {
+        let ids = match self.targets(to).await {
+            Ok(ids) => ids,
+            Err(message) => {
+                self.error(None, message).await;
+                return Flow::Go;
+            }
+        };
+        for id in ids {
+            let mut rest = bytes.clone();
+            // An empty Send is one empty datagram, which UDP allows.
+            loop {
+                let piece = rest.split_to(size.max(1).min(rest.len()));
+                if self.send_to(sock, id, piece).await == Flow::Stop {
+                    return Flow::Stop;
+                }
+                if rest.is_empty() {
+                    break;
+                }
+            }
+        }
+        Flow::Go
     }
 
     /// One datagram to one peer; the `Sent` event follows a successful send (this task is

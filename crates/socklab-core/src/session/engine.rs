@@ -176,15 +176,7 @@ impl Session {
             let transport = listener.scheme();
             let (acceptors, bound, cleanup, notice) = match listener {
                 Listener::Tcp(ls) => {
-                    let mut bound = Vec::new();
-                    let mut acceptors = Vec::new();
-                    for l in ls {
-                        let addr = l
-                            .local_addr()
-                            .map_err(|e| Error::io("reading the listening address", e))?;
-                        bound.push(Addr::canonical(addr));
-                        acceptors.push(Acceptor::Tcp(l));
-                    }
+                    let (acceptors, bound) = tcp_acceptors(ls, Acceptor::Tcp)?;
                     (acceptors, bound, None, None)
                 }
                 Listener::Tls(ls, server) => {
@@ -194,15 +186,8 @@ impl Session {
                             generated: server.generated,
                         }))
                         .await;
-                    let mut bound = Vec::new();
-                    let mut acceptors = Vec::new();
-                    for l in ls {
-                        let addr = l
-                            .local_addr()
-                            .map_err(|e| Error::io("reading the listening address", e))?;
-                        bound.push(Addr::canonical(addr));
-                        acceptors.push(Acceptor::Tls(l, server.clone()));
-                    }
+                    let (acceptors, bound) =
+                        tcp_acceptors(ls, |l| Acceptor::Tls(l, server.clone()))?;
                     (acceptors, bound, None, None)
                 }
                 Listener::Udp(sock) => {
@@ -264,6 +249,23 @@ impl Session {
             done,
         }
     }
+}
+
+/// The acceptors of TCP-based listeners (plain or TLS) and the addresses they are bound to.
+fn tcp_acceptors(
+    listeners: Vec<TcpListener>,
+    acceptor: impl Fn(TcpListener) -> Acceptor,
+) -> Result<(Vec<Acceptor>, Vec<Addr>)> {
+    let mut bound = Vec::new();
+    let mut acceptors = Vec::new();
+    for l in listeners {
+        let addr = l
+            .local_addr()
+            .map_err(|e| Error::io("reading the listening address", e))?;
+        bound.push(Addr::canonical(addr));
+        acceptors.push(acceptor(l));
+    }
+    Ok((acceptors, bound))
 }
 
 /// A server bound to every interface says which addresses clients can use.

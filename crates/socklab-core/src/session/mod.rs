@@ -8,7 +8,6 @@ mod peer;
 mod peers;
 
 pub use command::{Command, Target};
-pub use datagram::max_udp_payload;
 pub use engine::{open_stream, open_tcp, Session, SessionConfig};
 pub use event::{
     format_time, Addr, CertInfo, CloseReason, Cred, Data, Direction, Event, EventKind, Peer,
