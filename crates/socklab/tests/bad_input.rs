@@ -6,16 +6,6 @@ use std::process::Output;
 
 use crate::support::*;
 
-fn usage_error(out: &Output, needles: &[&str]) {
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
-    for n in needles {
-        assert!(err.contains(n), "{n:?} not in: {err}");
-    }
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 #[test]
 fn bad_hex_sends_nothing() {
     let w = Witness::new();

@@ -164,16 +164,6 @@ fn bulk_file(dir: &TempDir, seed: u64) -> (PathBuf, String) {
     (path, digest)
 }
 
-fn usage_error(out: &std::process::Output, needles: &[&str]) {
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
-    for n in needles {
-        assert!(err.contains(n), "{n:?} not in: {err}");
-    }
-    assert!(!err.contains("panicked"), "{err}");
-}
-
 /// The first pair of a fingerprint changed: another valid pin.
 fn other_pin(fp: &str) -> String {
     let first = if fp.starts_with("00") { "11" } else { "00" };

@@ -318,3 +318,15 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("tests")
         .join(name)
 }
+
+/// A usage error as the user sees it: exit 2, nothing on stdout, each needle in the one-line
+/// message on stderr, and never a panic.
+pub fn usage_error(out: &Output, needles: &[&str]) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(out.stdout.is_empty(), "stdout: {}", text(&out.stdout));
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
