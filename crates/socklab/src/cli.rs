@@ -50,6 +50,22 @@ pub enum Cmd {
     Send(SendArgs),
     /// A self-contained demo on loopback: the seed's GBK server and a client.
     Demo(DemoArgs),
+    /// Look up DNS records (like nslookup or dig), or the name of an address.
+    Dns(crate::commands::dns::DnsArgs),
+    /// TCP connect time to HOST:PORT (like tcping), or ICMP echo to HOST.
+    Ping(crate::commands::ping::PingArgs),
+    /// Which TCP ports of a host are open.
+    Scan(crate::commands::scan::ScanArgs),
+    /// Network interfaces with their addresses, masks and the default gateway (like ipconfig).
+    Ifaces(crate::commands::ifaces::IfacesArgs),
+    /// Subnet calculator: network, broadcast, mask, host range; are these IPs in it?
+    Subnet(crate::commands::subnet::SubnetArgs),
+    /// Well-known ports, by number, by name or by a word.
+    Ports(crate::commands::ports::PortsArgs),
+    /// What happens when you open a web page, timed phase by phase.
+    Trace(crate::commands::trace::TraceArgs),
+    /// Text to bytes and back: text, hex or base64, in any encoding.
+    Convert(crate::commands::convert::ConvertArgs),
 }
 
 /// How input becomes bytes and how data is shown: the same everywhere.

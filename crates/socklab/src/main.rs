@@ -10,6 +10,8 @@ mod input;
 mod mode;
 mod output;
 mod printer;
+#[allow(dead_code)] // until every toolbox command uses it
+mod report;
 mod sending;
 
 use std::process::ExitCode;
@@ -48,6 +50,14 @@ fn main() -> ExitCode {
             Cmd::Listen(args) => commands::listen::run(args).await,
             Cmd::Send(args) => commands::send::run(args).await,
             Cmd::Demo(args) => commands::demo::run(args).await,
+            Cmd::Dns(args) => commands::dns::run(args).await,
+            Cmd::Ping(args) => commands::ping::run(args).await,
+            Cmd::Scan(args) => commands::scan::run(args).await,
+            Cmd::Ifaces(args) => commands::ifaces::run(args).await,
+            Cmd::Subnet(args) => commands::subnet::run(args).await,
+            Cmd::Ports(args) => commands::ports::run(args).await,
+            Cmd::Trace(args) => commands::trace::run(args).await,
+            Cmd::Convert(args) => commands::convert::run(args).await,
         }
     });
     // A thread blocked reading stdin must not keep the process alive once the session is
@@ -62,9 +72,12 @@ fn main() -> ExitCode {
             }
             // socklab-core's messages already end with their cause ("cannot connect to
             // ADDR: refused"); the alternate form would repeat it.
-            match err.downcast_ref::<socklab_core::Error>() {
-                Some(core) => eprintln!("socklab: {core}"),
-                None => eprintln!("socklab: {err:#}"),
+            if let Some(core) = err.downcast_ref::<socklab_core::Error>() {
+                eprintln!("socklab: {core}");
+            } else if let Some(net) = err.downcast_ref::<socklab_net::Error>() {
+                eprintln!("socklab: {net}");
+            } else {
+                eprintln!("socklab: {err:#}");
             }
             ExitCode::from(exit_status(&err))
         }
@@ -78,6 +91,9 @@ fn exit_status(err: &anyhow::Error) -> u8 {
         }
         if let Some(core) = cause.downcast_ref::<socklab_core::Error>() {
             return if core.is_usage() { 2 } else { 1 };
+        }
+        if let Some(net) = cause.downcast_ref::<socklab_net::Error>() {
+            return if net.is_usage() { 2 } else { 1 };
         }
     }
     1

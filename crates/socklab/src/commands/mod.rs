@@ -6,3 +6,13 @@ pub mod face;
 pub mod interactive;
 pub mod listen;
 pub mod send;
+
+// The network toolbox: each prints a report from socklab-net through `crate::report`.
+pub mod convert;
+pub mod dns;
+pub mod ifaces;
+pub mod ping;
+pub mod ports;
+pub mod scan;
+pub mod subnet;
+pub mod trace;

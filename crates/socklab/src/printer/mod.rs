@@ -6,7 +6,7 @@
 //! same code serves a locked stdout and the interactive line editor.
 
 mod json;
-mod style;
+pub(crate) mod style;
 mod text;
 
 use std::collections::HashMap;
