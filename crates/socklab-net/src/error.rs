@@ -10,6 +10,17 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] socklab_core::Error),
 
+    /// A network for the subnet calculator that could not be read.
+    #[error("bad network '{input}': {reason}; expected CIDR such as 192.168.1.0/24, IP/MASK such as 192.168.1.1/255.255.255.0, or IP MASK")]
+    Subnet { input: String, reason: String },
+
+    /// An IP address that could not be read.
+    #[error("bad address '{input}'; expected {expected}")]
+    Address {
+        input: String,
+        expected: &'static str,
+    },
+
     /// The command is not built yet.
     #[error("{0} is not available yet")]
     NotYet(&'static str),
@@ -23,7 +34,7 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         match self {
             Error::Core(e) => e.is_usage(),
-            Error::NotYet(_) => true,
+            Error::NotYet(_) | Error::Subnet { .. } | Error::Address { .. } => true,
         }
     }
 }
