@@ -21,6 +21,18 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// base64 input that is not base64.
+    #[error("bad base64 '{input}': {reason}; expected the base64 alphabet (A-Z a-z 0-9 + /) with = padding")]
+    Base64 { input: String, reason: String },
+
+    /// Bytes that are not valid text in the chosen encoding.
+    #[error("the bytes are not valid {encoding}: '{bytes}' at offset {offset}; expected {encoding} text (or another -e/--encoding, or --to hex)")]
+    Undecodable {
+        encoding: &'static str,
+        offset: usize,
+        bytes: String,
+    },
+
     /// The command is not built yet.
     #[error("{0} is not available yet")]
     NotYet(&'static str),
@@ -34,7 +46,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         match self {
             Error::Core(e) => e.is_usage(),
-            Error::NotYet(_) | Error::Subnet { .. } | Error::Address { .. } => true,
+            Error::NotYet(_)
+            | Error::Subnet { .. }
+            | Error::Address { .. }
+            | Error::Base64 { .. }
+            | Error::Undecodable { .. } => true,
         }
     }
 }
