@@ -33,6 +33,10 @@ pub enum Error {
         bytes: String,
     },
 
+    /// `socklab ifaces NAME` with a name the machine does not have.
+    #[error("no interface named '{name}'; expected one of: {known}")]
+    NoSuchInterface { name: String, known: String },
+
     /// The command is not built yet.
     #[error("{0} is not available yet")]
     NotYet(&'static str),
@@ -50,7 +54,8 @@ impl Error {
             | Error::Subnet { .. }
             | Error::Address { .. }
             | Error::Base64 { .. }
-            | Error::Undecodable { .. } => true,
+            | Error::Undecodable { .. }
+            | Error::NoSuchInterface { .. } => true,
         }
     }
 }

@@ -12,9 +12,12 @@ use crate::printer::style::Style;
 
 /// Writes `value` as one pretty-printed JSON document and a newline to stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    // Serialized first, written second: a closed pipe is then an io::Error that main
+    // recognises (and exits quietly on), not one hidden inside serde_json's error.
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    out.write_all(b"\n")?;
+    out.write_all(&text)?;
     out.flush()?;
     Ok(())
 }

@@ -4,12 +4,15 @@
 mod support;
 
 mod bad_input;
+mod convert;
 mod demo;
+mod ifaces;
 mod interactive;
 mod listen;
 mod netns;
 mod seed;
 mod send;
+mod subnet;
 mod tls;
 mod transfer;
 mod udp;

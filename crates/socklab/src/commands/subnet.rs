@@ -16,7 +16,7 @@ use crate::report::{self, Table};
 pub struct SubnetArgs {
     /// CIDR (192.168.1.0/24), IP/MASK (192.168.1.1/255.255.255.0) or IP MASK, then any
     /// addresses to test for being in that network
-    #[arg(value_name = "NETWORK", required = true, num_args = 1.., allow_hyphen_values = true)]
+    #[arg(value_name = "NETWORK", required = true, num_args = 1..)]
     pub args: Vec<String>,
     /// One JSON document on stdout (see the README for the fields)
     #[arg(long)]
