@@ -76,13 +76,13 @@ impl Target {
     }
 }
 
+/// `host:port` (IPv6 in brackets), or the bare host when there is no port.
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.host_display())?;
-        if let Some(port) = self.port {
-            write!(f, ":{port}")?;
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host_display()),
+            None => f.write_str(&self.host),
         }
-        Ok(())
     }
 }
 
@@ -231,7 +231,8 @@ mod tests {
         assert_eq!(v6.to_string(), "[::1]:7788");
         assert_eq!(ok("::1").port, None);
         assert_eq!(ok("[::1]").port, None);
-        assert_eq!(ok("fe80::1").to_string(), "[fe80::1]");
+        assert_eq!(ok("fe80::1").to_string(), "fe80::1");
+        assert_eq!(ok("[::1]").to_string(), "::1");
     }
 
     #[test]

@@ -22,8 +22,8 @@ use tokio::time::Instant;
 
 use socklab_core::error::humanize;
 
-pub use crate::host::Target;
 use crate::host::io_words;
+pub use crate::host::Target;
 use crate::{Error, Result};
 
 /// How a try is made.
@@ -372,7 +372,10 @@ mod tests {
         stats.add(&lost(2));
         let s = stats.summary();
         assert_eq!(s.loss_percent, 100.0);
-        assert_eq!((s.min_ms, s.avg_ms, s.max_ms, s.stddev_ms), (None, None, None, None));
+        assert_eq!(
+            (s.min_ms, s.avg_ms, s.max_ms, s.stddev_ms),
+            (None, None, None, None)
+        );
         let empty = Stats::default().summary();
         assert_eq!((empty.sent, empty.loss_percent), (0, 0.0));
     }
@@ -391,7 +394,10 @@ mod tests {
                 ..Options::default()
             },
         ] {
-            let e = p.run(&opts, |_| {}, std::future::pending()).await.unwrap_err();
+            let e = p
+                .run(&opts, |_| {}, std::future::pending())
+                .await
+                .unwrap_err();
             assert!(e.is_usage() && e.to_string().contains("more than 0"), "{e}");
         }
     }

@@ -127,9 +127,10 @@ impl Query {
         let mut s = input.trim();
         let mut protocol = None;
         if let Some((rest, proto)) = s.rsplit_once('/') {
-            protocol = Some(Protocol::parse(proto.trim()).ok_or_else(|| {
-                bad(format!("unknown protocol '{proto}'; expected tcp or udp"))
-            })?);
+            protocol =
+                Some(Protocol::parse(proto.trim()).ok_or_else(|| {
+                    bad(format!("unknown protocol '{proto}'; expected tcp or udp"))
+                })?);
             s = rest.trim();
         }
         if s.is_empty() {
@@ -218,7 +219,7 @@ impl Catalog {
                 let (mut exact, mut partial) = (Vec::new(), Vec::new());
                 for s in self.services.iter().filter(wanted) {
                     let names = names(s);
-                    if names.iter().any(|n| *n == word) {
+                    if names.contains(&word) {
                         exact.push(s.clone());
                     } else if names.iter().any(|n| n.contains(&word))
                         || s.description.to_lowercase().contains(&word)
@@ -357,7 +358,11 @@ mod tests {
             );
         }
         for r in t {
-            assert!(!r.name.is_empty() && !r.description.is_empty(), "{}", r.port);
+            assert!(
+                !r.name.is_empty() && !r.description.is_empty(),
+                "{}",
+                r.port
+            );
             assert!(r.name.bytes().all(|b| !b.is_ascii_whitespace()));
             assert!(!r.aliases.contains(&r.name), "{}", r.name);
         }
@@ -404,7 +409,10 @@ mod tests {
         assert_eq!(names(&c.lookup("redis").unwrap()), ["6379/tcp redis"]);
         assert_eq!(names(&c.lookup("69").unwrap()), ["69/udp tftp"]);
         assert_eq!(names(&c.lookup("REDIS").unwrap()), ["6379/tcp redis"]);
-        assert_eq!(names(&c.lookup("postgres").unwrap()), ["5432/tcp postgresql"]);
+        assert_eq!(
+            names(&c.lookup("postgres").unwrap()),
+            ["5432/tcp postgresql"]
+        );
         assert_eq!(
             names(&c.lookup("53").unwrap()),
             ["53/tcp domain", "53/udp domain"]
@@ -484,7 +492,9 @@ mod tests {
         assert_eq!(c.service_name(7777, Protocol::Tcp), Some("gadget"));
         // Still sorted.
         let s = c.services();
-        assert!(s.windows(2).all(|w| (w[0].port, w[0].protocol) <= (w[1].port, w[1].protocol)));
+        assert!(s
+            .windows(2)
+            .all(|w| (w[0].port, w[0].protocol) <= (w[1].port, w[1].protocol)));
     }
 
     #[test]

@@ -157,10 +157,7 @@ pub async fn scan(
     if !(1..=MAX_CONCURRENCY).contains(&opts.concurrency) {
         return Err(Error::BadOption {
             option: "concurrency",
-            reason: format!(
-                "{} is not in 1-{MAX_CONCURRENCY}",
-                opts.concurrency
-            ),
+            reason: format!("{} is not in 1-{MAX_CONCURRENCY}", opts.concurrency),
         });
     }
     if opts.timeout.is_zero() {
@@ -171,9 +168,11 @@ pub async fn scan(
     }
     let started = Instant::now();
     let timeout = opts.timeout;
-    let results = bounded(ports.iter().copied(), opts.concurrency, move |port| async move {
-        (port, probe(SocketAddr::new(address, port), timeout).await)
-    })
+    let results = bounded(
+        ports.iter().copied(),
+        opts.concurrency,
+        move |port| async move { (port, probe(SocketAddr::new(address, port), timeout).await) },
+    )
     .await;
     let mut report = Report {
         host: target.host.clone(),
@@ -341,7 +340,10 @@ mod tests {
     #[test]
     fn more_than_every_port_as_written_is_refused() {
         let e = bad("1-65535,1");
-        assert!(e.contains("65536 ports") && e.contains("at most 65535"), "{e}");
+        assert!(
+            e.contains("65536 ports") && e.contains("at most 65535"),
+            "{e}"
+        );
         // Counting cannot overflow however long the list.
         let huge = vec!["1-65535"; 1000].join(",");
         assert!(bad(&huge).contains("65535000 ports"));
