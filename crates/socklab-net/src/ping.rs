@@ -223,7 +223,7 @@ impl Pinger {
     /// until `stop` completes. A try still waiting when `stop` fires is not counted: it
     /// has neither succeeded nor timed out.
     pub async fn run(
-        &mut self,
+        &self,
         opts: &Options,
         mut on_try: impl FnMut(&Try),
         stop: impl Future<Output = ()>,
@@ -383,7 +383,7 @@ mod tests {
     #[tokio::test]
     async fn zero_interval_or_timeout_is_refused() {
         let target = Target::parse("127.0.0.1:9").unwrap();
-        let mut p = Pinger::new(target).await.unwrap();
+        let p = Pinger::new(target).await.unwrap();
         for opts in [
             Options {
                 interval: Duration::ZERO,

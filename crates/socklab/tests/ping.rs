@@ -219,6 +219,37 @@ fn ctrl_c_ends_an_endless_ping_with_its_summary() {
     assert!(all.iter().any(|l| l.contains("ping statistics")), "{all:?}");
 }
 
+#[test]
+fn a_reader_that_goes_away_ends_an_endless_ping() {
+    use std::io::{BufRead, BufReader};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut cmd = socklab();
+    cmd.args([
+        "ping",
+        &format!("127.0.0.1:{port}"),
+        "-c",
+        "0",
+        "-i",
+        "20ms",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut p = Proc::spawn(cmd, "socklab ping -c 0 | head -2");
+    let mut out = BufReader::new(p.stdout());
+    let mut line = String::new();
+    for _ in 0..2 {
+        line.clear();
+        out.read_line(&mut line).expect("read a line");
+        assert!(!line.is_empty(), "output ended early");
+    }
+    drop(out);
+    // As `| head -2` leaves it: the next line cannot be written, so the run ends (exit 0,
+    // the Unix convention for a reader that went away) instead of pinging forever.
+    assert_eq!(p.wait().code(), Some(0));
+}
+
 /// ICMP on this machine's loopback: root gets a raw socket, others an unprivileged one
 /// where net.ipv4.ping_group_range includes their group.
 #[test]
@@ -250,7 +281,7 @@ fn icmp_echo_to_loopback_v4_and_v6() {
 /// an ordinary user), with `ping_group_range` set in that namespace only.
 fn ping_without_raw(net: &TwoHosts, range: &str, args: &[&str]) -> std::process::Output {
     let sysctl = net
-        .cmd(&net.a, "sysctl")
+        .cmd(&net.a, require("sysctl", "procps"))
         .args(["-q", "-w", &format!("net.ipv4.ping_group_range={range}")])
         .status()
         .expect("run sysctl");

@@ -52,7 +52,7 @@ pub(crate) fn positive_duration(s: &str) -> Result<Duration, String> {
 
 pub async fn run(args: PingArgs) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.target)?;
-    let mut pinger = Pinger::new(target).await?;
+    let pinger = Pinger::new(target).await?;
     let style = Style::for_stdout();
     let opts = Options {
         count: args.count,
