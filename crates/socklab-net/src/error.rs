@@ -40,6 +40,42 @@ pub enum Error {
     /// The command is not built yet.
     #[error("{0} is not available yet")]
     NotYet(&'static str),
+
+    // ping, scan, ports
+    /// A host (with or without a port) that cannot be read.
+    #[error("bad target '{input}': {reason}; expected {expected}")]
+    Target {
+        input: String,
+        reason: String,
+        expected: &'static str,
+    },
+
+    /// An option value the library refuses (the binary's own parsers usually catch it first).
+    #[error("bad {option}: {reason}")]
+    BadOption {
+        option: &'static str,
+        reason: String,
+    },
+
+    /// One item of a scan's port list.
+    #[error("bad port list item '{item}': {reason}; expected ports 1-65535 and ranges separated by commas, such as 22,80,8000-8100")]
+    PortList { item: String, reason: String },
+
+    /// A port list that names more ports than exist, counted as written.
+    #[error("the port list names {count} ports; a scan takes at most 65535 (1-65535 is every port once)")]
+    TooManyPorts { count: u64 },
+
+    /// A `ports` query that cannot be read (a port out of range, an unknown protocol).
+    #[error("bad query '{input}': {reason}; expected a port 0-65535, a name such as redis, or a word, optionally followed by /tcp or /udp")]
+    PortQuery { input: String, reason: String },
+
+    /// Neither an unprivileged ICMP socket nor a raw one may be opened.
+    #[error("ICMP echo is not allowed for this user: unprivileged ICMP sockets are limited to the groups in net.ipv4.ping_group_range (now \"{range}\"; it covers IPv6 too) and raw ICMP sockets need CAP_NET_RAW; allow it with: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", or give a port for a TCP ping (HOST:PORT)")]
+    IcmpNotAllowed { range: String },
+
+    /// A socket failure while pinging or scanning, with what was being done.
+    #[error("{context}: {reason}")]
+    Net { context: String, reason: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -55,7 +91,13 @@ impl Error {
             | Error::Address { .. }
             | Error::Base64 { .. }
             | Error::Undecodable { .. }
-            | Error::NoSuchInterface { .. } => true,
+            | Error::NoSuchInterface { .. }
+            | Error::Target { .. }
+            | Error::BadOption { .. }
+            | Error::PortList { .. }
+            | Error::TooManyPorts { .. }
+            | Error::PortQuery { .. } => true,
+            Error::IcmpNotAllowed { .. } | Error::Net { .. } => false,
         }
     }
 }

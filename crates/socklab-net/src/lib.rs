@@ -7,6 +7,7 @@
 pub mod convert;
 pub mod dns;
 pub mod error;
+pub mod host;
 pub mod ifaces;
 pub mod ping;
 pub mod ports;

@@ -330,3 +330,44 @@ pub fn usage_error(out: &Output, needles: &[&str]) {
     }
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A port on 127.0.0.1 that never answers a SYN, for the "timed out" and "filtered"
+/// paths without leaving loopback or touching a firewall: a listener with a backlog of 0
+/// whose accept queue holds one connection it never accepts. Linux drops further SYNs
+/// while the queue is full (tcp_conn_request: the ListenOverflows counter), so a client
+/// hears nothing at all, as from a host behind a dropping firewall.
+pub struct SilentPort {
+    pub port: u16,
+    _listener: socket2::Socket,
+    _filler: TcpStream,
+}
+
+impl SilentPort {
+    pub fn new() -> SilentPort {
+        use socket2::{Domain, Socket, Type};
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        listener.bind(&any.into()).expect("bind 127.0.0.1:0");
+        listener.listen(0).expect("listen(0)");
+        let addr = listener
+            .local_addr()
+            .expect("local addr")
+            .as_socket()
+            .expect("an IP address");
+        let filler = TcpStream::connect(addr).expect("the first connect fills the queue");
+        // Prove the silence rather than assume it: one more connect must hear nothing.
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) => {}
+            other => panic!("a full backlog-0 listener was expected to drop SYNs, got {other:?}"),
+        }
+        SilentPort {
+            port: addr.port(),
+            _listener: listener,
+            _filler: filler,
+        }
+    }
+}
