@@ -223,8 +223,20 @@ async fn udp(server: SocketAddr, request: &Request, timeout: Duration) -> Result
             Ok(Err(e)) => return Err(io(e)),
             Ok(Ok(n)) => n,
         };
-        match Message::from_vec(&buf[..n]) {
+        let reply = &buf[..n];
+        // A datagram with our id that does not parse is the server's answer gone wrong
+        // (waiting on would only end in a timeout that hides why); one with another id may
+        // be a late answer to an earlier query, so it is skipped.
+        let ours = reply.len() >= 2 && u16::from_be_bytes([reply[0], reply[1]]) == request.id;
+        match Message::from_vec(reply) {
             Ok(message) if check(request, &message).is_ok() => return Ok(message),
+            Err(e) if ours => {
+                return Err(Failure::Malformed {
+                    server,
+                    protocol: Protocol::Udp,
+                    reason: e.to_string(),
+                })
+            }
             _ => ignored += 1,
         }
     }

@@ -264,7 +264,7 @@ pub(crate) fn status_line(name: &str, status: &str, server: &str) -> String {
     match status {
         "NXDOMAIN" => format!("{name} does not exist (NXDOMAIN from {server})"),
         "SERVFAIL" => format!(
-            "{server} failed to answer for {name} (SERVFAIL: it could not get an answer, often because its upstream servers did not reply)"
+            "{server} failed to answer for {name} (SERVFAIL: it could not produce an answer; its upstream servers may have failed, or DNSSEC validation did)"
         ),
         "REFUSED" => format!(
             "{server} refused to answer for {name} (REFUSED: it does not serve this name, or not to this client)"
