@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod demo;
+mod dns;
 mod interactive;
 mod listen;
 mod netns;
