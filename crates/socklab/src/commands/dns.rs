@@ -93,15 +93,15 @@ fn render(report: &DnsReport, style: Style) -> String {
         out.push_str(&records(&report.authority, style));
     }
     let mut notes = Vec::new();
+    for f in report.queries.iter().flat_map(|q| &q.failed) {
+        let line = format!("{f}; asked the next server");
+        if !notes.contains(&line) {
+            notes.push(line);
+        }
+    }
     for q in &report.queries {
         if q.status == "NOERROR" && q.answers == 0 {
             notes.push(format!("no {} record for {}", q.rtype, report.name));
-        }
-        for f in &q.failed {
-            let line = format!("{f}; asked the next server");
-            if !notes.contains(&line) {
-                notes.push(line);
-            }
         }
     }
     notes.extend(summary(&report.queries));
@@ -219,6 +219,51 @@ fn millis(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn query(rtype: RecordType, server: &str, status: &str, failed: &[&str]) -> QueryResult {
+        QueryResult {
+            rtype,
+            server: server.parse().unwrap(),
+            protocol: Protocol::Udp,
+            truncated_udp: false,
+            status: status.into(),
+            authoritative: false,
+            recursion_available: true,
+            elapsed_ms: 0.5,
+            answers: 0,
+            failed: failed.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn one_summary_line_per_server_and_each_failure_once() {
+        // The first resolv.conf server was silent for both types; the second answered A,
+        // and a third answered AAAA after the second failed too.
+        let silent = "no answer from 192.0.2.1:53 (udp) within 5s";
+        let report = DnsReport {
+            name: "a.test.".into(),
+            reverse_of: None,
+            types: vec![RecordType::A, RecordType::Aaaa],
+            server: "192.0.2.2:53".parse().unwrap(),
+            protocol: Protocol::Udp,
+            status: "NXDOMAIN".into(),
+            elapsed_ms: 1.0,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            queries: vec![
+                query(RecordType::A, "192.0.2.2:53", "NXDOMAIN", &[silent]),
+                query(RecordType::Aaaa, "192.0.2.3:53", "NOERROR", &[silent, "x"]),
+            ],
+        };
+        assert_eq!(
+            render(&report, Style::plain()),
+            "no answer from 192.0.2.1:53 (udp) within 5s; asked the next server\n\
+             x; asked the next server\n\
+             no AAAA record for a.test.\n\
+             server 192.0.2.2:53 (udp) answered in 0.50 ms (NXDOMAIN)\n\
+             server 192.0.2.3:53 (udp) answered in 0.50 ms\n"
+        );
+    }
 
     #[test]
     fn times_read_well_at_every_scale() {
