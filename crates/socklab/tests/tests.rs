@@ -11,6 +11,7 @@ mod netns;
 mod seed;
 mod send;
 mod tls;
+mod trace;
 mod transfer;
 mod udp;
 mod unix;

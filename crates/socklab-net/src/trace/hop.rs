@@ -135,7 +135,9 @@ pub async fn run(
             let (deadline, limit) = ctx.deadline();
             let found = timeout_at(deadline.into(), tokio::net::lookup_host((name, port))).await;
             hop.phases.dns_ms = Some(ms(t0.elapsed()));
-            let fail = |why: String| Failure::new(Phase::Dns, format!("DNS: cannot resolve '{name}': {why}"));
+            let fail = |why: String| {
+                Failure::new(Phase::Dns, format!("DNS: cannot resolve '{name}': {why}"))
+            };
             let mut addrs: Vec<SocketAddr> = match found {
                 Err(_) => return Err(fail(limit.timed_out())),
                 Ok(Err(e)) => return Err(fail(resolve_reason(&e))),
@@ -221,23 +223,26 @@ pub async fn run(
     let host = url.host_str().unwrap_or_default();
     let (deadline, limit) = ctx.deadline();
     let peer = hop.address.map_or_else(String::new, |a| a.to_string());
-    let (stream, info) = match timeout_at(deadline.into(), tls::connect(tcp, host, config, &opts)).await
-    {
-        Err(_) => {
-            return tls_failed(hop, format!("TLS handshake with {peer}: {}", limit.timed_out()))
-        }
-        Ok(Err(socklab_core::Error::TlsHandshake { target, reason })) => {
-            // A server that wants HTTP/2 only refuses an offer of http/1.1 alone.
-            let hint = if reason.contains("ALPN") {
-                "; trace offers http/1.1 only, and this server seems to want HTTP/2"
-            } else {
-                ""
-            };
-            return tls_failed(hop, format!("TLS handshake with {target}: {reason}{hint}"));
-        }
-        Ok(Err(e)) => return tls_failed(hop, format!("TLS handshake: {e}")),
-        Ok(Ok(done)) => done,
-    };
+    let (stream, info) =
+        match timeout_at(deadline.into(), tls::connect(tcp, host, config, &opts)).await {
+            Err(_) => {
+                return tls_failed(
+                    hop,
+                    format!("TLS handshake with {peer}: {}", limit.timed_out()),
+                )
+            }
+            Ok(Err(socklab_core::Error::TlsHandshake { target, reason })) => {
+                // A server that wants HTTP/2 only refuses an offer of http/1.1 alone.
+                let hint = if reason.contains("ALPN") {
+                    "; trace offers http/1.1 only, and this server seems to want HTTP/2"
+                } else {
+                    ""
+                };
+                return tls_failed(hop, format!("TLS handshake with {target}: {reason}{hint}"));
+            }
+            Ok(Err(e)) => return tls_failed(hop, format!("TLS handshake: {e}")),
+            Ok(Ok(done)) => done,
+        };
     hop.phases.tls_ms = Some(ms(t2.elapsed()));
     hop.tls = Some(TlsReport {
         version: info.protocol,
@@ -329,7 +334,10 @@ where
             if first_read.is_none() {
                 hop.phases.ttfb_ms = Some(ms(sent.elapsed()));
             }
-            return Err(Failure::new(phase, format!("{what}: {}", limit.timed_out())));
+            return Err(Failure::new(
+                phase,
+                format!("{what}: {}", limit.timed_out()),
+            ));
         }
         Ok(Err(e)) => {
             wire(hop);
@@ -338,9 +346,15 @@ where
             } else {
                 "waiting for the response"
             };
+            // A TLS server hangs up on a plain HTTP request, or resets it.
+            let hint = if bytes_read == 0 && plan.url.scheme() == "http" {
+                "; if this port speaks TLS, use https://"
+            } else {
+                ""
+            };
             return Err(Failure::new(
                 Phase::Response,
-                format!("{phase}: {}", hyper_reason(&e, &marks)),
+                format!("{phase}: {}{hint}", hyper_reason(&e, &marks)),
             ));
         }
         Ok(Ok(r)) => r,
@@ -381,7 +395,11 @@ where
             Err(_) => {
                 break Err(Failure::new(
                     Phase::Body,
-                    format!("reading the body: {} ({})", limit.timed_out(), so_far(hop.body_bytes)),
+                    format!(
+                        "reading the body: {} ({})",
+                        limit.timed_out(),
+                        so_far(hop.body_bytes)
+                    ),
                 ))
             }
             Ok(None) => break Ok(()),
@@ -396,7 +414,9 @@ where
                 ))
             }
             Ok(Some(Ok(frame))) => {
-                let Some(data) = frame.data_ref() else { continue };
+                let Some(data) = frame.data_ref() else {
+                    continue;
+                };
                 hop.body_bytes += data.len() as u64;
                 if let Some(out) = sink.as_mut() {
                     if let Err(e) = out.write_all(data).await {

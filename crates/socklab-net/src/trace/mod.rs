@@ -173,13 +173,14 @@ pub fn parse_header(input: &str) -> Result<Header> {
         ))
     })?;
     // "Name:" removes; "Name;" sends an empty value.
-    let value = match value {
-        Some("") if input.contains(':') => None,
-        Some(v) => Some(HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
-            bad("the value holds a control character such as a line break".into())
-        })?),
-        None => None,
-    };
+    let value =
+        match value {
+            Some("") if input.contains(':') => None,
+            Some(v) => Some(HeaderValue::from_bytes(v.as_bytes()).map_err(|_| {
+                bad("the value holds a control character such as a line break".into())
+            })?),
+            None => None,
+        };
     Ok(Header { name, value })
 }
 
@@ -391,9 +392,8 @@ pub async fn trace(req: &TraceRequest, mut sink: Option<BodySink<'_>>) -> Result
     let mut method = req.method.clone();
     let mut body = req.body.clone();
     let mut headers = req.headers.clone();
-    let will_follow = |status: u16, has_location: bool| {
-        req.follow && is_redirect(status) && has_location
-    };
+    let will_follow =
+        |status: u16, has_location: bool| req.follow && is_redirect(status) && has_location;
     loop {
         let plan = hop::Plan {
             url: &url,
