@@ -67,6 +67,34 @@ pub enum Error {
         status: String,
         server: String,
     },
+    /// `trace`: a URL typed without `http://` or `https://`.
+    #[error("'{input}' has no scheme; expected http://{input} or https://{input}")]
+    NoScheme { input: String },
+
+    /// `trace`: a URL whose scheme is not HTTP.
+    #[error("unsupported scheme '{scheme}' in '{input}'; expected an http:// or https:// URL (trace speaks HTTP/1.1)")]
+    UnsupportedScheme { input: String, scheme: String },
+
+    /// `trace`: a URL that cannot be parsed, or one trace cannot send.
+    #[error("bad URL '{input}': {reason}; expected http://HOST[:PORT][/PATH] or https://...")]
+    BadUrl { input: String, reason: String },
+
+    /// `trace -H`: not `Name: value`.
+    #[error("bad header '{input}': {reason}; expected 'Name: value' as in -H 'Accept: text/html' (or 'Name:' to leave out a header trace sends by default)")]
+    BadHeader { input: String, reason: String },
+
+    /// `trace -X`: not an HTTP method token.
+    #[error("bad method '{input}': {reason}; expected a word such as GET, POST, PUT, DELETE, HEAD or OPTIONS")]
+    BadMethod { input: String, reason: String },
+
+    /// `trace`: a phase failed (DNS, TCP connect, TLS, the request, the response, the
+    /// body, a redirect); the message starts with the phase.
+    #[error("{0}")]
+    Trace(String),
+
+    /// `trace --fail`: the server answered with an error status.
+    #[error("the server answered {status} (--fail)")]
+    HttpStatus { status: String },
 
     /// The command is not built yet.
     #[error("{0} is not available yet")]
@@ -134,6 +162,12 @@ impl Error {
             | Error::DnsNoServers { .. }
             | Error::DnsNoAnswer { .. }
             | Error::DnsStatus { .. } => false,
+            Error::NoScheme { .. }
+            | Error::UnsupportedScheme { .. }
+            | Error::BadUrl { .. }
+            | Error::BadHeader { .. }
+            | Error::BadMethod { .. } => true,
+            Error::Trace(_) | Error::HttpStatus { .. } => false,
         }
     }
 }

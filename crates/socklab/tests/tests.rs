@@ -18,6 +18,7 @@ mod seed;
 mod send;
 mod subnet;
 mod tls;
+mod trace;
 mod transfer;
 mod udp;
 mod unix;
