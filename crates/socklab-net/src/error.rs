@@ -96,10 +96,6 @@ pub enum Error {
     #[error("the server answered {status} (--fail)")]
     HttpStatus { status: String },
 
-    /// The command is not built yet.
-    #[error("{0} is not available yet")]
-    NotYet(&'static str),
-
     // ping, scan, ports
     /// A host (with or without a port) that cannot be read.
     #[error("bad target '{input}': {reason}; expected {expected}")]
@@ -145,8 +141,7 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         match self {
             Error::Core(e) => e.is_usage(),
-            Error::NotYet(_)
-            | Error::Subnet { .. }
+            Error::Subnet { .. }
             | Error::Address { .. }
             | Error::Base64 { .. }
             | Error::Undecodable { .. }

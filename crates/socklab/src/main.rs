@@ -10,7 +10,6 @@ mod input;
 mod mode;
 mod output;
 mod printer;
-#[allow(dead_code)] // until every toolbox command uses it
 mod report;
 mod sending;
 
