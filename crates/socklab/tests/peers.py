@@ -8,6 +8,7 @@ Usage: peers.py MODE [ARGS...]. Each listens on 127.0.0.1 at a free port, prints
                      ("eof" or "open") after waiting up to 1s for end of stream
   dribble ENC TEXT   send TEXT encoded in ENC one byte per segment, then close
   record             print the hex of everything received until the client closes
+  read-close N       read N bytes, print their hex, then close (the rest is never read)
   reset              accept and close at once with an RST (SO_LINGER 0)
 """
 import socket
@@ -61,6 +62,16 @@ elif mode == "dribble":
     conn.close()
 elif mode == "record":
     print(read_all().hex(), flush=True)
+    conn.close()
+elif mode == "read-close":
+    want = int(sys.argv[2])
+    data = b""
+    while len(data) < want:
+        chunk = conn.recv(want - len(data))
+        if not chunk:
+            break
+        data += chunk
+    print(data.hex(), flush=True)
     conn.close()
 elif mode == "reset":
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -71,6 +71,39 @@ fn repeat_sends_n_rounds() {
     assert_eq!(got, b"ababab");
 }
 
+/// A peer that hangs up before everything was sent fails the script: exit 1 and how much
+/// went out, never a quiet success with data left behind.
+#[test]
+fn a_peer_that_closes_early_fails_the_send() {
+    let mut cmd = Command::new(python3());
+    cmd.arg(fixture("peers.py"))
+        .args(["read-close", "4"])
+        .stdout(Stdio::piped());
+    let mut peer = Proc::spawn(cmd, "peers.py read-close");
+    let mut lines = Lines::new(peer.stdout());
+    let port = port_in(&lines.wait_for("listening on"));
+    let out = run(
+        &[
+            "send",
+            &format!("127.0.0.1:{port}"),
+            "--repeat",
+            "3",
+            "--interval",
+            "300ms",
+            "one\\n",
+        ],
+        b"",
+    );
+    assert_eq!(
+        lines.rest().pop().as_deref(),
+        Some("6f6e650a"),
+        "the first round"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("of 12 bytes were sent"), "{err}");
+}
+
 #[test]
 fn file_sends_every_byte() {
     let dir = TempDir::new("file");

@@ -663,11 +663,14 @@ fn ncat_ssl_both_ways() {
     // ncat as the TLS server (its own certificate, made at start): socklab sends to it.
     let port = free_port();
     let mut cmd = Command::new(&ncat);
+    // Its stdin stays open: at end of input ncat ends a TLS session at once (it cannot
+    // half-close one), which would race with what socklab sends.
     cmd.args(["-v", "--ssl", "-l", "127.0.0.1", &port.to_string()])
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut peer = Proc::spawn(cmd, "ncat --ssl -l");
+    let _keep_open = peer.stdin();
     let mut err = Lines::new(peer.stderr());
     err.wait_for("Listening on");
     let mut got = Lines::new(peer.stdout());

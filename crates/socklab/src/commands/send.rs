@@ -67,12 +67,25 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let mut last_activity = Instant::now();
     let wait = args.wait;
     let (repeat, interval) = (args.data.repeat, args.data.interval);
+    // What a finite send must have written by the time the connection closes: a peer that
+    // hangs up first makes the script fail, not pass with half its data unsent.
+    let expected = match repeat {
+        Some(0) => None,
+        n => {
+            let round: u64 = items.iter().map(|b| b.len() as u64).sum();
+            Some(round * n.unwrap_or(1) + file.as_ref().map_or(0, |f| f.size))
+        }
+    };
+    let mut written = None;
     loop {
         let quiet = tokio::time::sleep_until(last_activity + wait);
         tokio::select! {
             ev = events.recv() => {
                 let Some(ev) = ev else { break };
                 last_activity = Instant::now();
+                if let EventKind::Closed { bytes_out, .. } = ev.kind {
+                    written = Some(bytes_out);
+                }
                 if let EventKind::Connected { .. } = ev.kind {
                     if let Some(tx) = sent_tx.take() {
                         let commands = commands.clone();
@@ -120,6 +133,14 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush().await?;
     let code = finish(done, &out, Role::Client).await?;
+    if let (Some(expected), Some(written), ExitCode::SUCCESS) = (expected, written, code) {
+        if written < expected {
+            eprintln!(
+                "socklab: the peer closed the connection after {written} of {expected} bytes were sent; the rest was not sent"
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
     // Something the script asked for was not sent: say so in the exit status too.
     if out.failed && code == ExitCode::SUCCESS {
         return Ok(ExitCode::from(1));
