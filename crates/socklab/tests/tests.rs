@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod convert;
 mod demo;
+mod dns;
 mod ifaces;
 mod interactive;
 mod listen;

@@ -1,1 +1,0 @@
-//! `socklab dns`.
