@@ -19,6 +19,7 @@ mod send;
 mod subnet;
 mod tls;
 mod transfer;
+mod tui;
 mod udp;
 mod unix;
 mod views;
