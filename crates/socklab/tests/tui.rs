@@ -49,7 +49,7 @@ impl Tmux {
             "tmux new-session: {}",
             text(&out.stderr)
         );
-        t.wait_for(PROMPT);
+        t.wait_for(PROMPT.trim_end());
         t
     }
 
