@@ -263,7 +263,9 @@ fn refused_shows_in_the_status_bar_and_the_ui_stays() {
     let tmux = Tmux::start();
     let dir = TempDir::new("tui-refused");
     launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
-    tmux.wait_for("refused");
+    // Not just "refused": the shell's echo of the command line has the temp dir's name,
+    // which says "tui-refused", before the UI has even started.
+    tmux.wait_for("Connection refused");
     assert!(tmux.alternate_on(), "the UI went away after an error");
     quit_and_check_restored(&tmux, &dir);
 }
