@@ -66,6 +66,9 @@ pub enum Cmd {
     Trace(crate::commands::trace::TraceArgs),
     /// Text to bytes and back: text, hex or base64, in any encoding.
     Convert(crate::commands::convert::ConvertArgs),
+    /// A full-screen terminal UI (NetAssist in a terminal): settings, received data, a send
+    /// box and the clients, in English or 中文.
+    Tui(crate::commands::tui::TuiArgs),
 }
 
 /// How input becomes bytes and how data is shown: the same everywhere.
@@ -268,7 +271,7 @@ impl Eol {
     }
 }
 
-fn parse_encoding(s: &str) -> Result<Encoding, String> {
+pub fn parse_encoding(s: &str) -> Result<Encoding, String> {
     Encoding::from_label(s).map_err(|e| e.to_string())
 }
 

@@ -20,6 +20,7 @@ mod subnet;
 mod tls;
 mod trace;
 mod transfer;
+mod tui;
 mod udp;
 mod unix;
 mod views;

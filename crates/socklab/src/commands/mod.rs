@@ -6,6 +6,7 @@ pub mod face;
 pub mod interactive;
 pub mod listen;
 pub mod send;
+pub mod tui;
 
 // The network toolbox: each prints a report from socklab-net through `crate::report`.
 pub mod convert;

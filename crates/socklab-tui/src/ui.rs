@@ -1,0 +1,488 @@
+//! Drawing: reads the [`App`] and nothing else, so the same state always draws the same.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
+use ratatui::Frame;
+use socklab_core::codec::hex::encode_hex_spaced;
+use socklab_core::codec::text::push_visible;
+use socklab_core::session::{format_time, Direction, PeerId, TimeFormat};
+use unicode_width::UnicodeWidthChar;
+
+use crate::app::{bad_hex_at, App, Focus, Mode, SendTarget, State, View};
+use crate::i18n::{t, Key};
+use crate::scrollback::{Entry, EntryKind};
+
+/// Colours that tell peers apart; a peer keeps its colour by id.
+const PEER_COLOURS: [Color; 6] = [
+    Color::Cyan,
+    Color::Magenta,
+    Color::Yellow,
+    Color::LightBlue,
+    Color::LightGreen,
+    Color::LightRed,
+];
+const SENT: Color = Color::Green;
+
+fn peer_colour(id: PeerId) -> Color {
+    PEER_COLOURS[(id.saturating_sub(1) % PEER_COLOURS.len() as u64) as usize]
+}
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let [settings, middle, send, status] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(3),
+        Constraint::Length(3),
+        Constraint::Length(2),
+    ])
+    .areas(f.area());
+    draw_settings(f, app, settings);
+    if app.mode == Mode::Server {
+        let [recv, clients] =
+            Layout::horizontal([Constraint::Min(20), Constraint::Length(42)]).areas(middle);
+        draw_received(f, app, recv);
+        draw_clients(f, app, clients);
+    } else {
+        draw_received(f, app, middle);
+    }
+    draw_send(f, app, send);
+    draw_status(f, app, status);
+    if app.help {
+        draw_help(f, app);
+    }
+}
+
+fn block<'a>(title: String, focused: bool) -> Block<'a> {
+    let style = if focused {
+        Style::new().fg(Color::Yellow)
+    } else {
+        Style::new()
+    };
+    Block::new()
+        .borders(Borders::ALL)
+        .border_style(style)
+        .title(title)
+}
+
+fn draw_settings(f: &mut Frame, app: &App, area: Rect) {
+    let l = app.lang;
+    let mode = match app.mode {
+        Mode::Client => t(l, Key::TcpClient),
+        Mode::Server => t(l, Key::TcpServer),
+    };
+    let action = if app.is_open() {
+        t(l, Key::Close)
+    } else {
+        t(l, Key::Open)
+    };
+    let label = Style::new().fg(Color::DarkGray);
+    let line = Line::from(vec![
+        Span::styled(format!("{}: ", t(l, Key::Mode)), label),
+        Span::raw(mode),
+        Span::raw("  "),
+        Span::styled(format!("{}: ", t(l, Key::Address)), label),
+        Span::styled(
+            app.address.value().to_string(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("  "),
+        Span::styled(format!("{}: ", t(l, Key::Encoding)), label),
+        Span::raw(app.encoding.name().to_ascii_lowercase()),
+        Span::raw("  "),
+        Span::styled(
+            format!("[ {action} ]"),
+            Style::new().fg(Color::Black).bg(Color::Gray),
+        ),
+    ]);
+    let title = format!(" {} · {} ", t(l, Key::Title), t(l, Key::Settings));
+    let b = block(title, app.focus == Focus::Address);
+    let inner = b.inner(area);
+    f.render_widget(Paragraph::new(line).block(b), area);
+    if app.focus == Focus::Address && !app.help {
+        let before = format!("{}: {}  {}: ", t(l, Key::Mode), mode, t(l, Key::Address));
+        let x = inner.x + width(&before) as u16 + app.address.visual_cursor() as u16;
+        f.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
+    }
+}
+
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// The lines of one entry, cut to `cols` columns.
+fn entry_lines(app: &App, e: &Entry, cols: usize) -> Vec<Line<'static>> {
+    let mut prefix = String::new();
+    if app.timestamps {
+        prefix.push_str(&format_time(&e.time, TimeFormat::Clock).to_string());
+        prefix.push(' ');
+    }
+    let dim = Style::new().fg(Color::DarkGray);
+    let (head, style, body): (String, Style, Vec<String>) = match &e.kind {
+        EntryKind::Info(s) => (format!("{prefix}* "), dim, vec![s.clone()]),
+        EntryKind::Error(s) => (
+            format!("{prefix}! "),
+            Style::new().fg(Color::Red),
+            vec![s.clone()],
+        ),
+        EntryKind::Data {
+            dir,
+            peer,
+            bytes,
+            text,
+        } => {
+            let (arrow, colour) = match dir {
+                Direction::Received => ("<", peer_colour(*peer)),
+                Direction::Sent => (">", SENT),
+            };
+            let head = if app.mode == Mode::Server {
+                format!("{prefix}{arrow} #{peer} ")
+            } else {
+                format!("{prefix}{arrow} ")
+            };
+            let body = match app.view {
+                View::Text => {
+                    let mut shown = String::new();
+                    push_visible(text, &mut shown);
+                    let shown = shown.strip_suffix('\n').unwrap_or(&shown).to_string();
+                    shown.split('\n').map(str::to_string).collect()
+                }
+                View::Hex => bytes
+                    .chunks(16)
+                    .map(|c| {
+                        let mut s = String::new();
+                        encode_hex_spaced(c, &mut s);
+                        format!("{s:<47}  {}", ascii(c))
+                    })
+                    .collect(),
+            };
+            (head, Style::new().fg(colour), body)
+        }
+    };
+    let indent = " ".repeat(width(&head));
+    let room = cols.saturating_sub(width(&head)).max(1);
+    let mut out = Vec::new();
+    for (i, line) in body.iter().enumerate() {
+        for (j, piece) in wrap(line, room).into_iter().enumerate() {
+            let lead = if i == 0 && j == 0 {
+                head.clone()
+            } else {
+                indent.clone()
+            };
+            out.push(Line::from(vec![
+                Span::styled(lead, style.add_modifier(Modifier::DIM)),
+                Span::styled(piece, style),
+            ]));
+        }
+    }
+    out
+}
+
+fn ascii(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+/// Cuts `s` into pieces of at most `cols` display columns (at least one piece).
+fn wrap(s: &str, cols: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = if ch == '\t' {
+            1
+        } else {
+            ch.width().unwrap_or(0)
+        };
+        if used + w > cols && used > 0 {
+            out.push(String::new());
+            used = 0;
+        }
+        let last = out.len() - 1;
+        out[last].push(if ch == '\t' { ' ' } else { ch });
+        used += w;
+    }
+    out
+}
+
+fn draw_received(f: &mut Frame, app: &App, area: Rect) {
+    let l = app.lang;
+    let view = match app.view {
+        View::Text => t(l, Key::Text),
+        View::Hex => t(l, Key::Hex),
+    };
+    let follow = if app.paused || app.scroll > 0 {
+        t(l, Key::Paused)
+    } else {
+        t(l, Key::Follow)
+    };
+    let title = format!(
+        " {} · {view} · {follow} · {} {} ",
+        t(l, Key::Received),
+        app.history.len(),
+        t(l, Key::Lines)
+    );
+    let b = block(title, app.focus == Focus::Received);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let rows = inner.height as usize;
+    let cols = inner.width as usize;
+    // Only the entries that can be on screen are laid out: the history may hold 100k.
+    let mut lines: Vec<Line> = Vec::new();
+    for e in app.history.iter_rev().skip(app.scroll) {
+        let mut el = entry_lines(app, e, cols);
+        el.extend(lines);
+        lines = el;
+        if lines.len() >= rows {
+            break;
+        }
+    }
+    let skip = lines.len().saturating_sub(rows);
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_clients(f: &mut Frame, app: &App, area: Rect) {
+    let l = app.lang;
+    let title = format!(" {} ({}) ", t(l, Key::Clients), app.peers.len());
+    let b = block(title, app.focus == Focus::Clients);
+    let mark = |chosen: bool| if chosen { "●" } else { " " };
+    let mut rows = vec![Row::new(vec![
+        format!("{} {}", mark(app.target == SendTarget::All), t(l, Key::All)),
+        String::new(),
+        String::new(),
+        String::new(),
+    ])];
+    for p in &app.peers {
+        let secs = (app.now.as_second() - p.since.as_second()).max(0);
+        rows.push(
+            Row::new(vec![
+                format!(
+                    "{} #{} {}",
+                    mark(app.target == SendTarget::Peer(p.id)),
+                    p.id,
+                    p.addr
+                ),
+                format!("{}:{:02}", secs / 60, secs % 60),
+                human(p.bytes_in),
+                human(p.bytes_out),
+            ])
+            .style(Style::new().fg(peer_colour(p.id))),
+        );
+    }
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if i == app.selected && app.focus == Focus::Clients {
+                r.style(Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                r
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(20),
+            Constraint::Length(5),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            String::new(),
+            "⏱".to_string(),
+            t(l, Key::BytesIn).to_string(),
+            t(l, Key::BytesOut).to_string(),
+        ])
+        .style(Style::new().fg(Color::DarkGray)),
+    )
+    .block(b);
+    f.render_widget(table, area);
+}
+
+fn draw_send(f: &mut Frame, app: &App, area: Rect) {
+    let l = app.lang;
+    let kind = if app.send_hex {
+        t(l, Key::Hex)
+    } else {
+        t(l, Key::Text)
+    };
+    let to = match (app.mode, app.target) {
+        (Mode::Client, _) => String::new(),
+        (Mode::Server, SendTarget::All) => format!(" · {} {}", t(l, Key::Target), t(l, Key::All)),
+        (Mode::Server, SendTarget::Peer(id)) => format!(" · {} #{id}", t(l, Key::Target)),
+    };
+    let eol = if app.send_hex {
+        String::new()
+    } else {
+        format!(" · {} {}", t(l, Key::Eol), app.eol.label(l))
+    };
+    let title = format!(" {} · {kind}{eol}{to} ", t(l, Key::Send));
+    let b = block(title, app.focus == Focus::Send);
+    let inner = b.inner(area);
+    let value = app.send.value();
+    let room = inner.width.saturating_sub(3) as usize;
+    let scroll = app.send.visual_scroll(room);
+    // The bad hex byte, as typed, is shown in red so it can be found before sending.
+    let bad = if app.send_hex {
+        bad_hex_at(value)
+    } else {
+        None
+    };
+    let mut spans = vec![Span::styled("> ", Style::new().fg(Color::DarkGray))];
+    let mut col = 0;
+    for (i, ch) in value.char_indices() {
+        let w = ch.width().unwrap_or(0);
+        if col >= scroll {
+            let style = if Some(i) == bad {
+                Style::new().fg(Color::White).bg(Color::Red)
+            } else {
+                Style::new()
+            };
+            spans.push(Span::styled(ch.to_string(), style));
+        }
+        col += w;
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)).block(b), area);
+    if app.focus == Focus::Send && !app.help {
+        let x = inner.x + 2 + (app.send.visual_cursor().saturating_sub(scroll)) as u16;
+        f.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
+    }
+}
+
+/// Bytes with a binary unit: `512B`, `1.5K`, `12M`.
+pub fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n}B")
+    } else if v < 10.0 {
+        format!("{v:.1}{}", UNITS[u])
+    } else {
+        format!("{v:.0}{}", UNITS[u])
+    }
+}
+
+fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+    let l = app.lang;
+    let (state, colour) = match app.state {
+        State::Idle => (t(l, Key::StateIdle), Color::DarkGray),
+        State::Connecting => (t(l, Key::StateConnecting), Color::Yellow),
+        State::Connected => (t(l, Key::StateConnected), Color::Green),
+        State::Listening => (t(l, Key::StateListening), Color::Green),
+        State::Closed => (t(l, Key::StateClosed), Color::DarkGray),
+    };
+    let c = &app.counters;
+    let stats = format!(
+        " {} {}  {} {} ({})  {} {} ({})  ↓{}/s ↑{}/s",
+        app.peers.len(),
+        t(l, Key::Peers),
+        t(l, Key::BytesIn),
+        human(c.bytes_in),
+        c.packets_in,
+        t(l, Key::BytesOut),
+        human(c.bytes_out),
+        c.packets_out,
+        human(c.rate_in),
+        human(c.rate_out),
+    );
+    let first = Line::from(vec![
+        Span::styled(
+            format!(" {state} "),
+            Style::new().fg(Color::Black).bg(colour),
+        ),
+        Span::raw(stats),
+    ]);
+    let second = match &app.status {
+        Some(s) if s.error => Line::styled(format!(" ✗ {}", s.text), Style::new().fg(Color::Red)),
+        Some(s) => Line::raw(format!(" {}", s.text)),
+        None => Line::styled(
+            format!(" {}", t(l, Key::KeyHints)),
+            Style::new().fg(Color::DarkGray),
+        ),
+    };
+    f.render_widget(Paragraph::new(vec![first, second]), area);
+}
+
+fn draw_help(f: &mut Frame, app: &App) {
+    let l = app.lang;
+    let keys = [
+        Key::HelpFocus,
+        Key::HelpEnter,
+        Key::HelpOpen,
+        Key::HelpView,
+        Key::HelpSendHex,
+        Key::HelpEol,
+        Key::HelpMode,
+        Key::HelpEncoding,
+        Key::HelpTimestamps,
+        Key::HelpLang,
+        Key::HelpScroll,
+        Key::HelpPause,
+        Key::HelpClear,
+        Key::HelpSelect,
+        Key::HelpKick,
+        Key::HelpHelp,
+        Key::HelpQuit,
+    ];
+    let mut lines: Vec<Line> = keys.iter().map(|k| Line::raw(t(l, *k))).collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        t(l, Key::HelpClose),
+        Style::new().fg(Color::DarkGray),
+    ));
+    let area = f.area();
+    let w = lines
+        .iter()
+        .map(|l| l.width())
+        .max()
+        .unwrap_or(0)
+        .saturating_add(4)
+        .min(area.width as usize) as u16;
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(block(format!(" {} ", t(l, Key::HelpTitle)), true)),
+        r,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_counts_wide_characters() {
+        assert_eq!(wrap("abcdef", 4), ["abcd", "ef"]);
+        assert_eq!(wrap("中文字", 4), ["中文", "字"]);
+        assert_eq!(wrap("", 4), [""]);
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human(0), "0B");
+        assert_eq!(human(1536), "1.5K");
+        assert_eq!(human(20 * 1024 * 1024), "20M");
+    }
+}

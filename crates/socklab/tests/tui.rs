@@ -1,0 +1,281 @@
+//! `socklab tui` as a user runs it: the real binary in a real terminal (tmux), against real
+//! peers on loopback. Keys go in with `send-keys`; what the user would see comes back with
+//! `capture-pane`, polled with a deadline.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A tmux server of its own (`-L`), so tests never see each other or the user's tmux;
+/// killed on drop.
+struct Tmux {
+    bin: PathBuf,
+    socket: String,
+}
+
+const PROMPT: &str = "tui-test$ ";
+const W: u16 = 110;
+const H: u16 = 32;
+
+impl Tmux {
+    /// A detached session running a plain shell in a fixed-size window.
+    fn start() -> Tmux {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let bin = require("tmux", "tmux");
+        let socket = format!(
+            "socklab-tui-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let t = Tmux { bin, socket };
+        let out = t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &W.to_string(),
+            "-y",
+            &H.to_string(),
+            &format!("env -i PATH=/usr/bin:/bin TERM=screen LANG=C.UTF-8 PS1='{PROMPT}' sh"),
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            text(&out.stderr)
+        );
+        t.wait_for(PROMPT.trim_end());
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.bin)
+            .args(["-u", "-f", "/dev/null", "-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    /// Literal text, typed.
+    fn type_text(&self, s: &str) {
+        let out = self.run(&["send-keys", "-t", "t", "-l", s]);
+        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
+    }
+
+    /// Named keys: Enter, F3, Tab, Down ...
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        let out = self.run(&args);
+        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
+    }
+
+    fn screen(&self) -> String {
+        text(&self.run(&["capture-pane", "-p", "-t", "t"]).stdout)
+    }
+
+    fn alternate_on(&self) -> bool {
+        text(
+            &self
+                .run(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
+                .stdout,
+        )
+        .trim()
+            == "1"
+    }
+
+    /// The screen once it satisfies `ok`; panics with the last screen at the deadline.
+    fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if Instant::now() > end {
+                panic!("the screen never showed {what} within {DEADLINE:?}; it shows:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(&format!("{needle:?}"), |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn socklab_cmd(args: &str) -> String {
+    format!("'{}' {args}", env!("CARGO_BIN_EXE_socklab"))
+}
+
+/// Quit with F10 and check the terminal is as it was: the alternate screen left, the shell
+/// prompt back, and the tty settings (raw mode off) identical to before the UI started.
+fn quit_and_check_restored(tmux: &Tmux, dir: &TempDir) {
+    tmux.keys(&["F10"]);
+    let end = Instant::now() + DEADLINE;
+    while tmux.alternate_on() {
+        assert!(
+            Instant::now() < end,
+            "still on the alternate screen:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let after = dir.path("after");
+    tmux.type_text(&format!("stty -g > '{}'; echo stty-saved", after.display()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_until("stty-saved on its own line", |s| {
+        s.lines().any(|l| l.trim() == "stty-saved")
+    });
+    let before = std::fs::read_to_string(dir.path("before")).expect("stty before");
+    let after = std::fs::read_to_string(after).expect("stty after");
+    assert_eq!(before, after, "the tty settings were not restored");
+}
+
+/// Start the UI from the shell, after saving the tty settings to compare at the end.
+fn launch(tmux: &Tmux, dir: &TempDir, args: &str) {
+    let before = dir.path("before");
+    tmux.type_text(&format!(
+        "stty -g > '{}' && {}",
+        before.display(),
+        socklab_cmd(args)
+    ));
+    tmux.keys(&["Enter"]);
+}
+
+#[test]
+fn client_types_receives_switches_to_hex_and_quits_cleanly() {
+    let (mut server, mut out, port) = socklab_server(&[]);
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-client");
+    launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
+    tmux.wait_for("connected to 127.0.0.1");
+    out.wait_for("connected");
+
+    tmux.type_text("hello from the tui");
+    tmux.keys(&["Enter"]);
+    out.wait_for("hello from the tui");
+    tmux.wait_for("> hello from the tui");
+
+    let mut stdin = server.stdin();
+    stdin.write_all(b"reply from the server\n").unwrap();
+    stdin.flush().unwrap();
+    tmux.wait_for("< reply from the server");
+
+    tmux.keys(&["F3"]);
+    // "reply" in hex, with the ASCII column beside it.
+    tmux.wait_for("72 65 70 6c 79 20 66 72 6f 6d");
+    let s = tmux.screen();
+    assert!(s.contains("Received · hex"), "{s}");
+
+    // Bad hex is refused in the status bar, nothing is sent, the UI stays.
+    tmux.keys(&["F4"]);
+    tmux.type_text("41 4g");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("bad hex, nothing sent");
+    tmux.keys(&["C-u"]);
+    tmux.type_text("41 42 0a");
+    tmux.keys(&["Enter"]);
+    out.wait_for("AB");
+
+    quit_and_check_restored(&tmux, &dir);
+    let s = tmux.screen();
+    assert!(!s.contains("Received ·"), "the UI is still on screen:\n{s}");
+    assert!(
+        s.trim_end().ends_with(PROMPT.trim_end()),
+        "no prompt at the end:\n{s}"
+    );
+}
+
+#[test]
+fn server_lists_clients_sends_to_all_and_kicks_one() {
+    let port = free_port();
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-server");
+    launch(
+        &tmux,
+        &dir,
+        &format!("tui --lang en --listen 127.0.0.1:{port}"),
+    );
+    tmux.wait_for(&format!("listening on 127.0.0.1:{port}"));
+
+    let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tmux.wait_for("#1 127.0.0.1:");
+    let mut b = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tmux.wait_for("Clients (2)");
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(DEADLINE)).unwrap();
+    }
+
+    a.write_all(b"from a\n").unwrap();
+    tmux.wait_for("< #1 from a");
+
+    tmux.type_text("to everyone");
+    tmux.keys(&["Enter"]);
+    for s in [&mut a, &mut b] {
+        assert_eq!(read_n(s, 12), b"to everyone\n");
+    }
+
+    // Focus the clients list, highlight #1, kick it.
+    tmux.keys(&["Tab", "Down", "k"]);
+    tmux.wait_for("kicked");
+    let mut rest = Vec::new();
+    a.read_to_end(&mut rest)
+        .expect("the kicked client sees the end");
+    assert!(rest.is_empty());
+    tmux.wait_for("Clients (1)");
+
+    // The other is still there and still served.
+    tmux.keys(&["BTab"]);
+    tmux.type_text("still here");
+    tmux.keys(&["Enter"]);
+    assert_eq!(read_n(&mut b, 11), b"still here\n");
+
+    quit_and_check_restored(&tmux, &dir);
+}
+
+#[test]
+fn chinese_labels_with_lang_zh() {
+    let (_server, mut out, port) = socklab_server(&[]);
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-zh");
+    launch(&tmux, &dir, &format!("tui --lang zh 127.0.0.1:{port}"));
+    tmux.wait_for("已连接到 127.0.0.1");
+    out.wait_for("connected");
+    tmux.wait_for("接收");
+    quit_and_check_restored(&tmux, &dir);
+}
+
+#[test]
+fn refused_shows_in_the_status_bar_and_the_ui_stays() {
+    let port = free_port();
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-refused");
+    launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
+    // Not just "refused": the shell's echo of the command line has the temp dir's name,
+    // which says "tui-refused", before the UI has even started.
+    tmux.wait_for("Connection refused");
+    assert!(tmux.alternate_on(), "the UI went away after an error");
+    quit_and_check_restored(&tmux, &dir);
+}
+
+#[test]
+fn bad_endpoint_and_scrollback_are_usage_errors() {
+    usage_error(&run(&["tui", "127.0.0.1"], b""), &["127.0.0.1"]);
+    usage_error(
+        &run(&["tui", "--scrollback", "0", "127.0.0.1:1"], b""),
+        &["--scrollback"],
+    );
+    usage_error(&run(&["tui", "--lang", "fr"], b""), &["fr"]);
+}
