@@ -125,7 +125,8 @@ fn network_error(out: &Output, needles: &[&str]) {
 
 #[test]
 fn refused_exits_1_with_the_address() {
-    let port = free_port();
+    let refused = RefusedPort::new();
+    let port = refused.port;
     let addr = format!("127.0.0.1:{port}");
     let out = run(&["send", &addr, "x"], b"");
     network_error(&out, &[&addr, "refused"]);

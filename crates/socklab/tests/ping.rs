@@ -142,7 +142,8 @@ fn a_name_says_what_it_resolved_to() {
 
 #[test]
 fn a_closed_port_is_refused_every_time_and_exits_1() {
-    let port = free_port();
+    let refused = RefusedPort::new();
+    let port = refused.port;
     let target = format!("127.0.0.1:{port}");
     let out = run(&["ping", &target, "-c", "2", "-i", "50ms"], b"");
     assert_eq!(out.status.code(), Some(1));

@@ -42,7 +42,8 @@ fn listeners(n: usize) -> Vec<(TcpListener, u16)> {
 #[test]
 fn exactly_the_open_ports_are_reported() {
     let open = listeners(3);
-    let closed: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let refused: Vec<RefusedPort> = (0..3).map(|_| RefusedPort::new()).collect();
+    let closed: Vec<u16> = refused.iter().map(|r| r.port).collect();
     let silent = SilentPort::new();
     let mut list: Vec<String> = open.iter().map(|(_, p)| p.to_string()).collect();
     list.extend(closed.iter().map(u16::to_string));

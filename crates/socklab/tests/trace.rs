@@ -471,7 +471,8 @@ fn body_sizes_with_length_and_chunked() {
 
 #[test]
 fn a_refused_port_fails_in_tcp_connect() {
-    let port = free_port();
+    let refused = RefusedPort::new();
+    let port = refused.port;
     let url = format!("http://127.0.0.1:{port}/");
     let stdout = failed(
         &trace(&[&url]),

@@ -132,11 +132,21 @@ fn quit_and_check_restored(tmux: &Tmux, dir: &TempDir) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Type only once the shell is back at its prompt: typed ahead while the UI is still
+    // exiting, the line is echoed by the tty before the prompt and the output lands after it.
+    tmux.wait_until("the shell's prompt on the last line", |s| {
+        s.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(str::trim)
+            == Some(PROMPT.trim_end())
+    });
     let after = dir.path("after");
     tmux.type_text(&format!("stty -g > '{}'; echo stty-saved", after.display()));
     tmux.keys(&["Enter"]);
-    tmux.wait_until("stty-saved on its own line", |s| {
-        s.lines().any(|l| l.trim() == "stty-saved")
+    tmux.wait_until("stty-saved, the output of echo", |s| {
+        s.lines()
+            .any(|l| l.trim_end().ends_with("stty-saved") && !l.contains("echo"))
     });
     let before = std::fs::read_to_string(dir.path("before")).expect("stty before");
     let after = std::fs::read_to_string(after).expect("stty after");
@@ -259,7 +269,8 @@ fn chinese_labels_with_lang_zh() {
 
 #[test]
 fn refused_shows_in_the_status_bar_and_the_ui_stays() {
-    let port = free_port();
+    let refused = RefusedPort::new();
+    let port = refused.port;
     let tmux = Tmux::start();
     let dir = TempDir::new("tui-refused");
     launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));

@@ -44,6 +44,30 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
+/// A port on 127.0.0.1 that refuses connections for as long as this lives: bound, never
+/// listening, so a connect gets a reset and no other test can take the port meanwhile (a
+/// port from `free_port` is free only until someone else binds it).
+pub struct RefusedPort {
+    _socket: socket2::Socket,
+    pub port: u16,
+}
+
+impl RefusedPort {
+    pub fn new() -> RefusedPort {
+        use socket2::{Domain, Socket, Type};
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        s.bind(&any.into()).expect("bind 127.0.0.1:0");
+        let port = s
+            .local_addr()
+            .expect("local addr")
+            .as_socket()
+            .expect("an IP address")
+            .port();
+        RefusedPort { _socket: s, port }
+    }
+}
+
 /// A child process killed when the test ends, whatever happens.
 pub struct Proc {
     pub child: Child,
