@@ -8,6 +8,10 @@ use tui_input::Input;
 
 use crate::i18n::{t, Key, Lang};
 use crate::scrollback::{Entry, EntryKind, Scrollback};
+use crate::settings::{Preset, Settings};
+
+/// Lines kept in the send box's history.
+const SEND_HISTORY: usize = 100;
 
 /// Client or server. UDP, Unix and TLS are reached by a scheme in the address
 /// (`udp://host:port`), as on the command line.
@@ -168,6 +172,21 @@ pub struct App {
     pub now: jiff::Timestamp,
     /// Set whenever something visible changed; the loop draws and clears it.
     pub dirty: bool,
+    /// What is remembered between runs, with the presets.
+    pub settings: Settings,
+    /// The preset last loaded or saved, for Ctrl-P to go on from.
+    pub preset: Option<String>,
+    /// The preset name being typed (Ctrl-S), shown over the status bar.
+    pub prompt: Option<Input>,
+    /// Lines sent from the send box, oldest first, and where Up/Down is in them.
+    pub sent_lines: Vec<String>,
+    pub sent_pos: Option<usize>,
+    /// This machine's addresses, shown in server mode so the user knows what to tell a
+    /// device; filled by the loop, empty in tests unless set.
+    pub local_addrs: Vec<String>,
+    /// Where the settings are written; `None` when they must not be (no config directory,
+    /// or a file that could not be read and is left as it is).
+    pub settings_path: Option<std::path::PathBuf>,
 }
 
 /// What a key asks of the loop beyond changing state.
@@ -179,6 +198,8 @@ pub enum Action {
     /// Close the session.
     Close,
     Command(Command),
+    /// Write the settings file now (a preset was saved).
+    SaveSettings,
 }
 
 impl App {
@@ -207,7 +228,84 @@ impl App {
             quit: false,
             now: jiff::Timestamp::now(),
             dirty: true,
+            settings: Settings::default(),
+            preset: None,
+            prompt: None,
+            sent_lines: Vec::new(),
+            sent_pos: None,
+            local_addrs: Vec::new(),
+            settings_path: None,
         }
+    }
+
+    /// Write the settings file with the window as it is now. Returns the failure to show.
+    pub fn save_settings(&self) -> Option<String> {
+        let path = self.settings_path.as_ref()?;
+        let mut s = self.settings.clone();
+        s.remember(self);
+        crate::settings::save(path, &s)
+            .err()
+            .map(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Ctrl-S: ask for a preset name, offering the current one.
+    pub fn start_prompt(&mut self) {
+        self.prompt = Some(Input::new(self.preset.clone().unwrap_or_default()));
+        self.dirty = true;
+    }
+
+    /// Enter on the preset prompt: the panel saved under the typed name.
+    pub fn finish_prompt(&mut self) -> Action {
+        let Some(input) = self.prompt.take() else {
+            return Action::None;
+        };
+        self.dirty = true;
+        let name = input.value().trim().to_string();
+        if name.is_empty() {
+            return Action::None;
+        }
+        self.settings.presets.insert(name.clone(), Preset::of(self));
+        self.info(format!("{} {name}", t(self.lang, Key::MsgPresetSaved)));
+        self.preset = Some(name);
+        Action::SaveSettings
+    }
+
+    /// Ctrl-P: the next preset into the panel, while closed.
+    pub fn next_preset(&mut self) {
+        if self.is_open() {
+            self.error(t(self.lang, Key::ErrClosedWhileOpen));
+            return;
+        }
+        let next = self
+            .settings
+            .next_preset(self.preset.as_deref())
+            .map(|(n, p)| (n.clone(), p.clone()));
+        match next {
+            Some((name, p)) => {
+                p.apply(self);
+                self.info(format!("{} {name}", t(self.lang, Key::MsgPreset)));
+                self.preset = Some(name);
+            }
+            None => self.info(t(self.lang, Key::NoPresets)),
+        }
+    }
+
+    /// Up (`older`) or Down in the send box: walk the lines sent before.
+    pub fn recall(&mut self, older: bool) {
+        let n = self.sent_lines.len();
+        if n == 0 {
+            return;
+        }
+        let pos = match (self.sent_pos, older) {
+            (None, true) => Some(n - 1),
+            (None, false) => None,
+            (Some(i), true) => Some(i.saturating_sub(1)),
+            (Some(i), false) if i + 1 < n => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.sent_pos = pos;
+        self.send = Input::new(pos.map(|i| self.sent_lines[i].clone()).unwrap_or_default());
+        self.dirty = true;
     }
 
     pub fn is_open(&self) -> bool {
@@ -391,6 +489,14 @@ impl App {
         }
         match self.parse_send() {
             Ok(bytes) => {
+                let line = self.send.value().to_string();
+                if self.sent_lines.last() != Some(&line) {
+                    self.sent_lines.push(line);
+                    if self.sent_lines.len() > SEND_HISTORY {
+                        self.sent_lines.remove(0);
+                    }
+                }
+                self.sent_pos = None;
                 self.send.reset();
                 self.status = None;
                 self.scroll = 0;
@@ -588,6 +694,62 @@ mod tests {
             peer: peer(id, port),
             data: Data::new(Bytes::from_static(b), String::from_utf8_lossy(b).into()),
         })
+    }
+
+    #[test]
+    fn up_and_down_walk_the_lines_sent_and_bad_ones_are_not_kept() {
+        let mut app = App::new(Lang::En, 100);
+        app.state = State::Connected;
+        for line in ["one", "two", "two", "three"] {
+            app.send = Input::new(line.into());
+            assert!(matches!(app.submit(), Action::Command(_)));
+        }
+        app.send_hex = true;
+        app.send = Input::new("zz".into());
+        assert!(matches!(app.submit(), Action::None), "bad hex is not sent");
+        app.send_hex = false;
+        assert_eq!(
+            app.sent_lines,
+            ["one", "two", "three"],
+            "repeats once, bad hex never"
+        );
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            app.recall(true);
+            seen.push(app.send.value().to_string());
+        }
+        assert_eq!(seen, ["three", "two", "one", "one"]);
+        app.recall(false);
+        app.recall(false);
+        assert_eq!(app.send.value(), "three");
+        app.recall(false);
+        assert_eq!(app.send.value(), "", "past the newest is an empty box");
+    }
+
+    #[test]
+    fn a_preset_is_saved_under_the_typed_name_and_loaded_only_when_closed() {
+        let mut app = App::new(Lang::En, 100);
+        app.address = Input::new("10.0.0.7:502".into());
+        app.eol = Eol::CrLf;
+        app.start_prompt();
+        app.prompt = Some(Input::new("  modbus  ".into()));
+        assert!(matches!(app.finish_prompt(), Action::SaveSettings));
+        assert_eq!(app.preset.as_deref(), Some("modbus"));
+        app.address = Input::new("elsewhere:1".into());
+        app.start_prompt();
+        app.prompt = Some(Input::new("   ".into()));
+        assert!(
+            matches!(app.finish_prompt(), Action::None),
+            "no name, no preset"
+        );
+        app.state = State::Connected;
+        app.next_preset();
+        assert_eq!(app.address.value(), "elsewhere:1", "not while open");
+        assert!(app.status.as_ref().is_some_and(|s| s.error));
+        app.state = State::Closed;
+        app.next_preset();
+        assert_eq!(app.address.value(), "10.0.0.7:502");
+        assert_eq!(app.eol, Eol::CrLf);
     }
 
     fn server() -> App {

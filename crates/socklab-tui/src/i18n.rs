@@ -68,7 +68,8 @@ keys! {
     HelpTimestamps, HelpLang, HelpQuit, HelpScroll, HelpPause, HelpClear, HelpKick, HelpSelect,
     HelpHelp, ErrNotOpen, ErrBadAddress, ErrBadHex, ErrBind, ErrConnect, ErrClosedWhileOpen,
     MsgSent, MsgKicked, MsgClosed, MsgCleared, NoClient, Listening, ConnectedTo, Disconnected,
-    Lines,
+    Lines, HelpPresetSave, HelpPresetNext, HelpHistory, PresetName, MsgPresetSaved, MsgPreset,
+    NoPresets, ErrSettings, ErrBusy, LocalAddresses,
 }
 
 /// The text of `key` in `lang`.
@@ -178,6 +179,28 @@ static EN: &[(Key, &str)] = &[
     (ConnectedTo, "connected to"),
     (Disconnected, "disconnected"),
     (Lines, "entries"),
+    (
+        HelpPresetSave,
+        "Ctrl-S            save the settings as a named preset",
+    ),
+    (
+        HelpPresetNext,
+        "Ctrl-P            load the next preset (when closed)",
+    ),
+    (
+        HelpHistory,
+        "Up / Down         send box: earlier lines sent",
+    ),
+    (PresetName, "Preset name (Enter saves, Esc cancels)"),
+    (MsgPresetSaved, "saved preset"),
+    (MsgPreset, "preset"),
+    (
+        NoPresets,
+        "no presets yet: Ctrl-S saves the settings as one",
+    ),
+    (ErrSettings, "settings not read, and not saved at exit"),
+    (ErrBusy, "busy: the send queue is full, nothing sent"),
+    (LocalAddresses, "This machine"),
 ];
 
 static ZH: &[(Key, &str)] = &[
@@ -263,6 +286,16 @@ static ZH: &[(Key, &str)] = &[
     (ConnectedTo, "已连接到"),
     (Disconnected, "已断开"),
     (Lines, "条"),
+    (HelpPresetSave, "Ctrl-S            将设置保存为命名预设"),
+    (HelpPresetNext, "Ctrl-P            载入下一个预设（关闭时）"),
+    (HelpHistory, "Up / Down         发送框：之前发送过的内容"),
+    (PresetName, "预设名称（Enter 保存，Esc 取消）"),
+    (MsgPresetSaved, "已保存预设"),
+    (MsgPreset, "预设"),
+    (NoPresets, "还没有预设：按 Ctrl-S 将当前设置保存为预设"),
+    (ErrSettings, "设置未能读取，退出时也不会保存"),
+    (ErrBusy, "忙：发送队列已满，未发送"),
+    (LocalAddresses, "本机地址"),
 ];
 
 #[cfg(test)]

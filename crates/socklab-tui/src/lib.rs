@@ -9,6 +9,7 @@ pub mod app;
 pub mod i18n;
 pub mod run;
 pub mod scrollback;
+pub mod settings;
 pub mod ui;
 
 pub use run::{run, Options};

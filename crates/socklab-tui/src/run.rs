@@ -5,6 +5,7 @@
 //! state updates, not redraws, and an idle window costs nothing.
 
 use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{
@@ -21,6 +22,7 @@ use tui_input::Input;
 
 use crate::app::{Action, App, Focus, Mode, View};
 use crate::i18n::{t, Key, Lang};
+use crate::settings::Settings;
 use crate::ui;
 
 /// At most this many frames a second.
@@ -37,28 +39,75 @@ pub struct Options {
     pub endpoint: Option<String>,
     /// Listen on `endpoint` rather than connect to it.
     pub listen: bool,
-    pub encoding: Encoding,
+    /// Given on the command line: wins over the remembered one.
+    pub encoding: Option<Encoding>,
     /// Entries kept in the received pane.
     pub scrollback: usize,
+    /// What was remembered, read before the screen is taken (see [`crate::settings`]).
+    pub settings: Settings,
+    /// Where to write the settings back; `None` leaves the file alone.
+    pub settings_path: Option<PathBuf>,
+    /// Why the settings file could not be read, shown in the status bar.
+    pub settings_error: Option<String>,
+    /// A preset (known to exist in `settings`) to load over the remembered panel.
+    pub preset: Option<String>,
 }
 
 /// Run the window until the user quits. The terminal is restored on return, on panic (the
 /// hook ratatui installs) and on Ctrl-C (a key in raw mode, or SIGINT from outside).
 pub async fn run(opts: Options) -> io::Result<()> {
     let mut app = App::new(opts.lang, opts.scrollback);
-    app.encoding = opts.encoding;
+    // Remembered first, then a preset, then what the command line says.
+    opts.settings.restore(&mut app);
+    if let Some(p) = opts
+        .preset
+        .as_ref()
+        .and_then(|n| opts.settings.presets.get(n))
+    {
+        p.apply(&mut app);
+        app.preset = opts.preset.clone();
+    }
+    app.settings = opts.settings;
+    app.settings_path = opts.settings_path;
+    if let Some(e) = opts.encoding {
+        app.encoding = e;
+    }
     if opts.listen {
         app.mode = Mode::Server;
     }
     let open_now = opts.endpoint.is_some();
     if let Some(ep) = opts.endpoint {
         app.address = Input::new(ep);
+        // --listen decides the mode with an endpoint; without --listen it is a client.
+        if !opts.listen {
+            app.mode = Mode::Client;
+        }
         app.focus = Focus::Send;
     }
+    if let Some(e) = opts.settings_error {
+        app.error(format!("{} ({e})", t(app.lang, Key::ErrSettings)));
+    }
+    app.local_addrs = local_addresses();
     let mut terminal = ratatui::try_init()?;
     let outcome = event_loop(&mut terminal, &mut app, open_now).await;
     ratatui::restore();
+    if let Some(e) = app.save_settings() {
+        eprintln!("socklab: the settings were not saved: {e}");
+    }
     outcome
+}
+
+/// The addresses a device on the network could use to reach a server here: every
+/// interface's, loopback last.
+fn local_addresses() -> Vec<String> {
+    let mut addrs: Vec<(bool, String)> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| (i.is_loopback(), format!("{} {}", i.ip(), i.name)))
+        .collect();
+    addrs.sort_by_key(|(lo, _)| *lo);
+    addrs.dedup();
+    addrs.into_iter().map(|(_, a)| a).collect()
 }
 
 async fn event_loop(
@@ -156,11 +205,16 @@ async fn perform(app: &mut App, session: &mut Option<Session>, action: Action) {
         Action::Command(c) => match session {
             Some(s) => match s.commands.try_send(c) {
                 Ok(()) => {}
-                Err(TrySendError::Full(_)) => app.error("busy: the send queue is full"),
+                Err(TrySendError::Full(_)) => app.error(t(app.lang, Key::ErrBusy)),
                 Err(TrySendError::Closed(_)) => app.error(t(app.lang, Key::ErrNotOpen)),
             },
             None => app.error(t(app.lang, Key::ErrNotOpen)),
         },
+        Action::SaveSettings => {
+            if let Some(e) = app.save_settings() {
+                app.error(e);
+            }
+        }
     }
 }
 
@@ -225,7 +279,22 @@ fn on_key(app: &mut App, key: KeyEvent, ev: &TermEvent) -> Action {
         return Action::None;
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if app.prompt.is_some() {
+        match key.code {
+            KeyCode::Enter => return app.finish_prompt(),
+            KeyCode::Esc => app.prompt = None,
+            KeyCode::Char('c') if ctrl => app.prompt = None,
+            _ => {
+                if let Some(p) = app.prompt.as_mut() {
+                    p.handle_event(ev);
+                }
+            }
+        }
+        return Action::None;
+    }
     match key.code {
+        KeyCode::Char('s') if ctrl => app.start_prompt(),
+        KeyCode::Char('p') if ctrl => app.next_preset(),
         KeyCode::Char('c' | 'q') if ctrl => app.quit = true,
         KeyCode::F(10) => app.quit = true,
         KeyCode::Char('l') if ctrl => {
@@ -284,6 +353,8 @@ fn focused_key(app: &mut App, key: KeyEvent, ev: &TermEvent) -> Action {
         },
         Focus::Send => match key.code {
             KeyCode::Enter => return app.submit(),
+            KeyCode::Up => app.recall(true),
+            KeyCode::Down => app.recall(false),
             _ => {
                 app.send.handle_event(ev);
             }

@@ -251,6 +251,27 @@ fn draw_received(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_clients(f: &mut Frame, app: &App, area: Rect) {
     let l = app.lang;
+    // Below the list, the addresses to tell a device (a few; the rest are cut).
+    let area = if app.local_addrs.is_empty() {
+        area
+    } else {
+        let shown = app.local_addrs.len().min(6) as u16 + 2;
+        let [list, mine] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(shown)]).areas(area);
+        let lines: Vec<Line> = app
+            .local_addrs
+            .iter()
+            .map(|a| Line::raw(a.clone()))
+            .collect();
+        let b = block(format!(" {} ", t(l, Key::LocalAddresses)), false);
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(b)
+                .style(Style::new().fg(Color::DarkGray)),
+            mine,
+        );
+        list
+    };
     let title = format!(" {} ({}) ", t(l, Key::Clients), app.peers.len());
     let b = block(title, app.focus == Focus::Clients);
     let mark = |chosen: bool| if chosen { "●" } else { " " };
@@ -408,6 +429,17 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         ),
         Span::raw(stats),
     ]);
+    if let Some(p) = &app.prompt {
+        let head = format!(" {}: ", t(l, Key::PresetName));
+        let x = area.x + width(&head) as u16 + p.visual_cursor() as u16;
+        let second = Line::from(vec![
+            Span::styled(head, Style::new().fg(Color::Yellow)),
+            Span::raw(p.value().to_string()),
+        ]);
+        f.render_widget(Paragraph::new(vec![first, second]), area);
+        f.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y + 1));
+        return;
+    }
     let second = match &app.status {
         Some(s) if s.error => Line::styled(format!(" ✗ {}", s.text), Style::new().fg(Color::Red)),
         Some(s) => Line::raw(format!(" {}", s.text)),
@@ -437,6 +469,9 @@ fn draw_help(f: &mut Frame, app: &App) {
         Key::HelpClear,
         Key::HelpSelect,
         Key::HelpKick,
+        Key::HelpHistory,
+        Key::HelpPresetSave,
+        Key::HelpPresetNext,
         Key::HelpHelp,
         Key::HelpQuit,
     ];

@@ -131,6 +131,7 @@ fn server_with_three_clients(lang: Lang) -> App {
     app.focus = Focus::Clients;
     app.selected = 2;
     app.target = SendTarget::Peer(2);
+    app.local_addrs = vec!["192.168.1.10 eth0".into(), "127.0.0.1 lo".into()];
     app
 }
 
@@ -144,6 +145,16 @@ fn server_with_three_clients_and_one_chosen() {
 fn server_with_three_clients_in_chinese() {
     let app = server_with_three_clients(Lang::Zh);
     insta::assert_snapshot!(render(&app, 110, 20));
+}
+
+#[test]
+fn naming_a_preset() {
+    let mut app = client_with_data(Lang::En);
+    app.start_prompt();
+    if let Some(p) = app.prompt.as_mut() {
+        *p = Input::new("plc-line-2".into());
+    }
+    insta::assert_snapshot!(render(&app, 90, 20));
 }
 
 #[test]

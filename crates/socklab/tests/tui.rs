@@ -153,12 +153,14 @@ fn quit_and_check_restored(tmux: &Tmux, dir: &TempDir) {
     assert_eq!(before, after, "the tty settings were not restored");
 }
 
-/// Start the UI from the shell, after saving the tty settings to compare at the end.
+/// Start the UI from the shell, after saving the tty settings to compare at the end. Its
+/// settings live in the test's own directory, never in the user's config.
 fn launch(tmux: &Tmux, dir: &TempDir, args: &str) {
     let before = dir.path("before");
     tmux.type_text(&format!(
-        "stty -g > '{}' && {}",
+        "stty -g > '{}' && SOCKLAB_CONFIG_DIR='{}' {}",
         before.display(),
+        dir.path("config").display(),
         socklab_cmd(args)
     ));
     tmux.keys(&["Enter"]);
@@ -289,4 +291,63 @@ fn bad_endpoint_and_scrollback_are_usage_errors() {
         &["--scrollback"],
     );
     usage_error(&run(&["tui", "--lang", "fr"], b""), &["fr"]);
+}
+
+/// A clean screen, so the next run's output cannot be mistaken for the last one's.
+fn clear(tmux: &Tmux) {
+    tmux.type_text("clear");
+    tmux.keys(&["Enter"]);
+    tmux.wait_until("a cleared screen", |s| {
+        s.lines().filter(|l| !l.trim().is_empty()).count() == 1
+    });
+}
+
+/// What the window was set to comes back next time, and a named preset saved with Ctrl-S
+/// can be started with `--preset`; the command line wins over both.
+#[test]
+fn settings_are_remembered_and_presets_saved_and_loaded() {
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-settings");
+    // A server panel, never opened: the address typed, the line end changed to CRLF, and
+    // the panel saved as "plc".
+    launch(&tmux, &dir, "tui --lang zh -e gbk --listen");
+    tmux.wait_for("TCP 服务器");
+    tmux.type_text("127.0.0.1:7788");
+    tmux.wait_for("127.0.0.1:7788");
+    tmux.keys(&["F5", "C-s"]);
+    tmux.wait_for("预设名称");
+    tmux.type_text("plc");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("已保存预设 plc");
+    let file = dir.path("config").join("tui.toml");
+    let saved = std::fs::read_to_string(&file).expect("the settings file is written at once");
+    assert!(saved.contains("[presets.plc]"), "{saved}");
+    assert!(saved.contains("eol = \"crlf\""), "{saved}");
+    quit_and_check_restored(&tmux, &dir);
+    clear(&tmux);
+
+    // Next time, no flags: the language, mode, address and encoding come back.
+    launch(&tmux, &dir, "tui");
+    let s = tmux.wait_for("TCP 服务器");
+    assert!(s.contains("127.0.0.1:7788"), "{s}");
+    assert!(s.contains("gbk"), "{s}");
+    // Switch to a client on another address, in English, and quit.
+    tmux.keys(&["F6", "F9"]);
+    tmux.wait_for("TCP client");
+    quit_and_check_restored(&tmux, &dir);
+    clear(&tmux);
+
+    // The preset brings the server panel back over the remembered client one.
+    launch(&tmux, &dir, "tui --preset plc");
+    let s = tmux.wait_for("TCP server");
+    assert!(s.contains("CRLF"), "{s}");
+    quit_and_check_restored(&tmux, &dir);
+
+    // An unknown preset is a usage error on the shell, naming the ones there are.
+    let out = Command::new(env!("CARGO_BIN_EXE_socklab"))
+        .env("SOCKLAB_CONFIG_DIR", dir.path("config"))
+        .args(["tui", "--preset", "nope"])
+        .output()
+        .expect("run socklab");
+    usage_error(&out, &["nope", "plc"]);
 }
