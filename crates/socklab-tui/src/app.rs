@@ -36,6 +36,19 @@ pub enum State {
 pub enum View {
     Text,
     Hex,
+    /// The text, then the hex of the same bytes.
+    Both,
+}
+
+impl View {
+    /// F3: text → hex → both → text.
+    pub fn next(self) -> View {
+        match self {
+            View::Text => View::Hex,
+            View::Hex => View::Both,
+            View::Both => View::Text,
+        }
+    }
 }
 
 /// The line end added to each text send.

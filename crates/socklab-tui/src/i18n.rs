@@ -69,7 +69,7 @@ keys! {
     HelpHelp, ErrNotOpen, ErrBadAddress, ErrBadHex, ErrBind, ErrConnect, ErrClosedWhileOpen,
     MsgSent, MsgKicked, MsgClosed, MsgCleared, NoClient, Listening, ConnectedTo, Disconnected,
     Lines, HelpPresetSave, HelpPresetNext, HelpHistory, PresetName, MsgPresetSaved, MsgPreset,
-    NoPresets, ErrSettings, ErrBusy, LocalAddresses,
+    NoPresets, ErrSettings, ErrBusy, LocalAddresses, Both,
 }
 
 /// The text of `key` in `lang`.
@@ -132,7 +132,10 @@ static EN: &[(Key, &str)] = &[
         "Enter             address: open/close; send box: send; clients: choose target",
     ),
     (HelpOpen, "F2                open or close"),
-    (HelpView, "F3                received view: text / hex"),
+    (
+        HelpView,
+        "F3                received view: text / hex / both",
+    ),
     (
         HelpSendHex,
         "F4                send box: text with escapes / hex",
@@ -201,6 +204,7 @@ static EN: &[(Key, &str)] = &[
     (ErrSettings, "settings not read, and not saved at exit"),
     (ErrBusy, "busy: the send queue is full, nothing sent"),
     (LocalAddresses, "This machine"),
+    (Both, "text + hex"),
 ];
 
 static ZH: &[(Key, &str)] = &[
@@ -248,7 +252,10 @@ static ZH: &[(Key, &str)] = &[
         "Enter             地址：打开/关闭；发送框：发送；客户端：选为发送目标",
     ),
     (HelpOpen, "F2                打开或关闭"),
-    (HelpView, "F3                接收区显示：文本 / 十六进制"),
+    (
+        HelpView,
+        "F3                接收区显示：文本 / 十六进制 / 两者",
+    ),
     (
         HelpSendHex,
         "F4                发送框：文本（支持转义）/ 十六进制",
@@ -296,6 +303,7 @@ static ZH: &[(Key, &str)] = &[
     (ErrSettings, "设置未能读取，退出时也不会保存"),
     (ErrBusy, "忙：发送队列已满，未发送"),
     (LocalAddresses, "本机地址"),
+    (Both, "文本 + 十六进制"),
 ];
 
 #[cfg(test)]

@@ -122,6 +122,7 @@ async fn event_loop(
     second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
+    let mut stats = FrameStats::from_env();
     let mut session: Option<Session> = None;
     if open_now {
         session = open(app).await;
@@ -130,8 +131,12 @@ async fn event_loop(
         tokio::select! {
             _ = frame.tick() => {
                 if app.dirty {
+                    let started = std::time::Instant::now();
                     terminal.draw(|f| ui::draw(f, app))?;
                     app.dirty = false;
+                    if let Some(st) = stats.as_mut() {
+                        st.frame(started.elapsed());
+                    }
                 }
             }
             _ = second.tick() => {
@@ -150,13 +155,20 @@ async fn event_loop(
             ev = next_event(&mut session) => match ev {
                 Some(ev) => {
                     app.apply(&ev);
+                    let mut applied = 1;
                     if let Some(s) = session.as_mut() {
                         for _ in 0..BATCH {
                             match s.events.try_recv() {
-                                Ok(ev) => app.apply(&ev),
+                                Ok(ev) => {
+                                    app.apply(&ev);
+                                    applied += 1;
+                                }
                                 Err(_) => break,
                             }
                         }
+                    }
+                    if let Some(st) = stats.as_mut() {
+                        st.events += applied;
                     }
                 }
                 None => {
@@ -179,7 +191,58 @@ async fn event_loop(
     if let Some(s) = session {
         let _ = s.commands.try_send(Command::Quit);
     }
+    if let Some(st) = stats {
+        st.write(app);
+    }
     Ok(())
+}
+
+/// Frame times for the benchmark (`scripts/bench-tui`), written at exit to the file named
+/// by `SOCKLAB_TUI_STATS`. Kept out of the way otherwise: no variable, no cost.
+struct FrameStats {
+    path: PathBuf,
+    micros: Vec<u32>,
+    events: u64,
+    started: std::time::Instant,
+}
+
+impl FrameStats {
+    fn from_env() -> Option<FrameStats> {
+        let path = std::env::var_os("SOCKLAB_TUI_STATS").filter(|p| !p.is_empty())?;
+        Some(FrameStats {
+            path: PathBuf::from(path),
+            micros: Vec::new(),
+            events: 0,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    fn frame(&mut self, took: Duration) {
+        self.micros
+            .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+    }
+
+    fn write(mut self, app: &App) {
+        self.micros.sort_unstable();
+        let at = |q: f64| {
+            let i = ((self.micros.len() as f64 - 1.0) * q).round() as usize;
+            self.micros.get(i).copied().unwrap_or(0)
+        };
+        let text = format!(
+            "{{\"seconds\":{:.3},\"frames\":{},\"frame_us_p50\":{},\"frame_us_p99\":{},\"frame_us_max\":{},\"events\":{},\"bytes_in\":{},\"entries_kept\":{}}}\n",
+            self.started.elapsed().as_secs_f64(),
+            self.micros.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            self.events,
+            app.counters.bytes_in,
+            app.history.len(),
+        );
+        if let Err(e) = std::fs::write(&self.path, text) {
+            eprintln!("socklab: SOCKLAB_TUI_STATS {}: {e}", self.path.display());
+        }
+    }
 }
 
 async fn next_event(session: &mut Option<Session>) -> Option<Event> {
@@ -310,12 +373,7 @@ fn on_key(app: &mut App, key: KeyEvent, ev: &TermEvent) -> Action {
                 Action::Open
             }
         }
-        KeyCode::F(3) => {
-            app.view = match app.view {
-                View::Text => View::Hex,
-                View::Hex => View::Text,
-            }
-        }
+        KeyCode::F(3) => app.view = app.view.next(),
         KeyCode::F(4) => app.send_hex = !app.send_hex,
         KeyCode::F(5) => app.eol = app.eol.next(),
         KeyCode::F(6) => app.toggle_mode(),

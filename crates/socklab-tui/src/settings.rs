@@ -38,7 +38,7 @@ pub struct Preset {
 pub struct Settings {
     /// "en" or "zh"; empty follows the locale.
     pub lang: String,
-    /// "text" or "hex".
+    /// "text", "hex" or "both".
     pub view: String,
     pub timestamps: bool,
     /// The panel as it was at the last exit.
@@ -145,6 +145,7 @@ impl Settings {
         self.view = match app.view {
             View::Text => "text",
             View::Hex => "hex",
+            View::Both => "both",
         }
         .into();
         self.timestamps = app.timestamps;
@@ -156,6 +157,7 @@ impl Settings {
         match self.view.as_str() {
             "text" => app.view = View::Text,
             "hex" => app.view = View::Hex,
+            "both" => app.view = View::Both,
             _ => {}
         }
         app.timestamps = self.timestamps;
@@ -229,7 +231,7 @@ mod tests {
     #[test]
     fn unknown_values_keep_the_defaults() {
         let s: Settings = toml::from_str(
-            "lang = \"fr\"\nview = \"both\"\n[last]\nmode = \"relay\"\nencoding = \"klingon\"\neol = \"lfcr\"\naddress = \"127.0.0.1:9\"\n",
+            "lang = \"fr\"\nview = \"octal\"\n[last]\nmode = \"relay\"\nencoding = \"klingon\"\neol = \"lfcr\"\naddress = \"127.0.0.1:9\"\n",
         )
         .expect("parse");
         let mut app = App::new(Lang::En, 10);

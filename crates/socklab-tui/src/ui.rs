@@ -140,21 +140,30 @@ fn entry_lines(app: &App, e: &Entry, cols: usize) -> Vec<Line<'static>> {
             } else {
                 format!("{prefix}{arrow} ")
             };
-            let body = match app.view {
-                View::Text => {
-                    let mut shown = String::new();
-                    push_visible(text, &mut shown);
-                    let shown = shown.strip_suffix('\n').unwrap_or(&shown).to_string();
-                    shown.split('\n').map(str::to_string).collect()
-                }
-                View::Hex => bytes
+            let text_lines = || {
+                let mut shown = String::new();
+                push_visible(text, &mut shown);
+                let shown = shown.strip_suffix('\n').unwrap_or(&shown).to_string();
+                shown.split('\n').map(str::to_string).collect::<Vec<_>>()
+            };
+            let hex_lines = || {
+                bytes
                     .chunks(16)
                     .map(|c| {
                         let mut s = String::new();
                         encode_hex_spaced(c, &mut s);
                         format!("{s:<47}  {}", ascii(c))
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+            };
+            let body = match app.view {
+                View::Text => text_lines(),
+                View::Hex => hex_lines(),
+                View::Both => {
+                    let mut both = text_lines();
+                    both.extend(hex_lines());
+                    both
+                }
             };
             (head, Style::new().fg(colour), body)
         }
@@ -217,6 +226,7 @@ fn draw_received(f: &mut Frame, app: &App, area: Rect) {
     let view = match app.view {
         View::Text => t(l, Key::Text),
         View::Hex => t(l, Key::Hex),
+        View::Both => t(l, Key::Both),
     };
     let follow = if app.paused || app.scroll > 0 {
         t(l, Key::Paused)

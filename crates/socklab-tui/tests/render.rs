@@ -148,6 +148,13 @@ fn server_with_three_clients_in_chinese() {
 }
 
 #[test]
+fn both_view_shows_text_then_hex() {
+    let mut app = client_with_data(Lang::En);
+    app.view = View::Both;
+    insta::assert_snapshot!(render(&app, 90, 24));
+}
+
+#[test]
 fn naming_a_preset() {
     let mut app = client_with_data(Lang::En);
     app.start_prompt();
