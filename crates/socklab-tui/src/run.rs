@@ -20,7 +20,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tui_input::backend::crossterm::EventHandler;
 use tui_input::Input;
 
-use crate::app::{Action, App, Focus, Mode, View};
+use crate::app::{Action, App, Focus, Mode};
 use crate::i18n::{t, Key, Lang};
 use crate::settings::Settings;
 use crate::ui;
