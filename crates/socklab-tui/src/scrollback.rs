@@ -29,32 +29,65 @@ pub struct Entry {
 
 /// The default number of entries kept.
 pub const DEFAULT_LIMIT: usize = 100_000;
+/// What the kept entries may weigh at most (bytes and their text), whatever their number:
+/// one entry is one read, and a fast peer's reads are up to half a megabyte each, so a
+/// limit in entries alone would let 100k of them take gigabytes.
+pub const BYTE_BUDGET: usize = 64 << 20;
 
-/// A bounded history: pushing past the limit drops the oldest entry.
+/// A bounded history: pushing past the limit, or past the byte budget, drops the oldest
+/// entries (the newest one is always kept).
 #[derive(Debug, Clone)]
 pub struct Scrollback {
     entries: VecDeque<Entry>,
     limit: usize,
     /// Entries dropped off the front since the start, so a paused view can stay put.
     dropped: u64,
+    weight: usize,
+    budget: usize,
+}
+
+impl Entry {
+    /// Roughly what the entry holds in memory.
+    fn weight(&self) -> usize {
+        64 + match &self.kind {
+            EntryKind::Data { bytes, text, .. } => bytes.len() + text.len(),
+            EntryKind::Info(s) | EntryKind::Error(s) => s.len(),
+        }
+    }
 }
 
 impl Scrollback {
     /// A limit of 0 is taken as 1: the latest entry is always shown.
     pub fn new(limit: usize) -> Scrollback {
+        Scrollback::with_budget(limit, BYTE_BUDGET)
+    }
+
+    pub fn with_budget(limit: usize, budget: usize) -> Scrollback {
         Scrollback {
             entries: VecDeque::new(),
             limit: limit.max(1),
             dropped: 0,
+            weight: 0,
+            budget,
         }
     }
 
     pub fn push(&mut self, entry: Entry) {
-        if self.entries.len() == self.limit {
-            self.entries.pop_front();
-            self.dropped += 1;
-        }
+        self.weight += entry.weight();
         self.entries.push_back(entry);
+        while self.entries.len() > 1
+            && (self.entries.len() > self.limit || self.weight > self.budget)
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.weight -= old.weight();
+                self.dropped += 1;
+            }
+        }
+    }
+
+    /// What the kept entries weigh, for the budget.
+    pub fn weight(&self) -> usize {
+        self.weight
     }
 
     pub fn len(&self) -> usize {
@@ -75,6 +108,7 @@ impl Scrollback {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.weight = 0;
     }
 
     /// Entries from the newest backwards.
@@ -131,6 +165,30 @@ mod tests {
         assert_eq!(s.len(), 1000);
         assert_eq!(s.dropped(), 0);
         assert_eq!(texts(&s).first().map(String::as_str), Some("0"));
+    }
+
+    #[test]
+    fn big_entries_are_held_to_the_byte_budget() {
+        let mut s = Scrollback::with_budget(1000, 10_000);
+        let data = |n: usize| Entry {
+            time: jiff::Timestamp::UNIX_EPOCH,
+            kind: EntryKind::Data {
+                dir: Direction::Received,
+                peer: 1,
+                bytes: Bytes::from(vec![b'x'; n]),
+                text: "x".repeat(n),
+            },
+        };
+        for _ in 0..100 {
+            s.push(data(1000));
+            assert!(s.weight() <= 10_000, "{}", s.weight());
+        }
+        assert_eq!(s.len(), 4, "2064 each: four fit in 10000");
+        // One entry bigger than the whole budget is still shown, alone.
+        s.push(data(50_000));
+        assert_eq!(s.len(), 1);
+        s.clear();
+        assert_eq!(s.weight(), 0);
     }
 
     #[test]

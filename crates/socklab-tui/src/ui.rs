@@ -110,8 +110,23 @@ fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// The lines of one entry, cut to `cols` columns.
-fn entry_lines(app: &App, e: &Entry, cols: usize) -> Vec<Line<'static>> {
+/// The end of `text` holding at most `lines` newline-separated lines (a trailing newline
+/// does not start a line): a half-megabyte read needs only its last screenful laid out.
+fn tail_lines(text: &str, lines: usize) -> &str {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let mut cut = body.len();
+    for _ in 0..lines {
+        match body[..cut].rfind('\n') {
+            Some(i) => cut = i,
+            None => return text,
+        }
+    }
+    &text[cut + 1..]
+}
+
+/// The lines of one entry, cut to `cols` columns; of a long entry, only enough of its end
+/// to fill `rows` screen rows.
+fn entry_lines(app: &App, e: &Entry, cols: usize, rows: usize) -> Vec<Line<'static>> {
     let mut prefix = String::new();
     if app.timestamps {
         prefix.push_str(&format_time(&e.time, TimeFormat::Clock).to_string());
@@ -142,12 +157,14 @@ fn entry_lines(app: &App, e: &Entry, cols: usize) -> Vec<Line<'static>> {
             };
             let text_lines = || {
                 let mut shown = String::new();
-                push_visible(text, &mut shown);
+                push_visible(tail_lines(text, rows), &mut shown);
                 let shown = shown.strip_suffix('\n').unwrap_or(&shown).to_string();
                 shown.split('\n').map(str::to_string).collect::<Vec<_>>()
             };
             let hex_lines = || {
-                bytes
+                // Whole 16-byte rows from the start, so offsets line up as in the full dump.
+                let from = bytes.len().saturating_sub(rows * 16) / 16 * 16;
+                bytes[from..]
                     .chunks(16)
                     .map(|c| {
                         let mut s = String::new();
@@ -247,7 +264,7 @@ fn draw_received(f: &mut Frame, app: &App, area: Rect) {
     // Only the entries that can be on screen are laid out: the history may hold 100k.
     let mut lines: Vec<Line> = Vec::new();
     for e in app.history.iter_rev().skip(app.scroll) {
-        let mut el = entry_lines(app, e, cols);
+        let mut el = entry_lines(app, e, cols, rows);
         el.extend(lines);
         lines = el;
         if lines.len() >= rows {
