@@ -542,6 +542,17 @@ mod tests {
     }
 
     #[test]
+    fn the_tail_of_a_long_entry() {
+        assert_eq!(tail_lines("a\nb\nc\n", 2), "b\nc\n");
+        assert_eq!(tail_lines("a\nb\nc", 2), "b\nc");
+        assert_eq!(tail_lines("a\nb\nc\n", 3), "a\nb\nc\n");
+        assert_eq!(tail_lines("a\nb\nc\n", 9), "a\nb\nc\n");
+        assert_eq!(tail_lines("one line", 1), "one line");
+        assert_eq!(tail_lines("", 1), "");
+        assert_eq!(tail_lines("温度\n正常\n", 1), "正常\n");
+    }
+
+    #[test]
     fn human_sizes() {
         assert_eq!(human(0), "0B");
         assert_eq!(human(1536), "1.5K");
