@@ -29,6 +29,7 @@ use crate::ui;
 const FRAME: Duration = Duration::from_millis(33);
 /// Events applied in one go before keys get a turn, so typing stays responsive under load.
 const BATCH: usize = 4096;
+const BATCH_TIME: Duration = Duration::from_millis(8);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the window starts.
@@ -156,8 +157,14 @@ async fn event_loop(
                 Some(ev) => {
                     app.apply(&ev);
                     let mut applied = 1;
+                    // Keys and frames get their turn after a batch, or after a few
+                    // milliseconds of a batch of big reads, whichever comes first.
+                    let until = std::time::Instant::now() + BATCH_TIME;
                     if let Some(s) = session.as_mut() {
                         for _ in 0..BATCH {
+                            if std::time::Instant::now() > until {
+                                break;
+                            }
                             match s.events.try_recv() {
                                 Ok(ev) => {
                                     app.apply(&ev);

@@ -32,8 +32,9 @@ use crate::transport::unix::{self, UnixName};
 use crate::transport::{ConnectOptions, Listener};
 
 /// Events queued between the engine and a face. Small on purpose: a slow face applies
-/// backpressure all the way to the peers' TCP windows instead of buffering.
-const EVENT_QUEUE: usize = 256;
+/// backpressure all the way to the peers' TCP windows instead of buffering. A read is up
+/// to 512 KiB (and its text as much again), so 64 bounds what waits here to about 64 MiB.
+const EVENT_QUEUE: usize = 64;
 const COMMAND_QUEUE: usize = 64;
 /// Accepted sockets waiting for the session task.
 const ACCEPT_QUEUE: usize = 64;
