@@ -85,7 +85,7 @@ async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
             },
             Some(reply) = replies.recv() => reply,
         };
-        if dropped > 0 && !msg.get("dropped").is_some() {
+        if dropped > 0 && msg.get("dropped").is_none() {
             let marker = json!({ "dropped": std::mem::take(&mut dropped) });
             if send(&mut socket, &marker).await.is_err() {
                 break;
