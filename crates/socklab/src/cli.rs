@@ -69,6 +69,9 @@ pub enum Cmd {
     /// A full-screen terminal UI (NetAssist in a terminal): settings, received data, a send
     /// box and the clients, in English or 中文.
     Tui(crate::commands::tui::TuiArgs),
+    /// The web UI on 127.0.0.1: sessions as tabs, the toolbox, in English or 中文; the
+    /// printed URL carries the token.
+    Web(crate::commands::web::WebArgs),
 }
 
 /// How input becomes bytes and how data is shown: the same everywhere.

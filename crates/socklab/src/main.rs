@@ -58,6 +58,7 @@ fn main() -> ExitCode {
             Cmd::Trace(args) => commands::trace::run(args).await,
             Cmd::Convert(args) => commands::convert::run(args).await,
             Cmd::Tui(args) => commands::tui::run(args).await,
+            Cmd::Web(args) => commands::web::run(args).await,
         }
     });
     // A thread blocked reading stdin must not keep the process alive once the session is

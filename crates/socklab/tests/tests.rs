@@ -24,3 +24,4 @@ mod tui;
 mod udp;
 mod unix;
 mod views;
+mod web;

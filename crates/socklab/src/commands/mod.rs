@@ -7,6 +7,7 @@ pub mod interactive;
 pub mod listen;
 pub mod send;
 pub mod tui;
+pub mod web;
 
 // The network toolbox: each prints a report from socklab-net through `crate::report`.
 pub mod convert;

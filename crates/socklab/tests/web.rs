@@ -1,0 +1,429 @@
+//! `socklab web`: every refusal of the guard over real HTTP to the real binary, and the
+//! WebSocket protocol end to end with a real peer on loopback.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::http::HeaderValue;
+use tungstenite::Message;
+
+use crate::support::*;
+
+struct Web {
+    _proc: Proc,
+    port: u16,
+    token: String,
+}
+
+impl Web {
+    fn start() -> Web {
+        let mut cmd = socklab();
+        cmd.arg("web")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut proc = Proc::spawn(cmd, "socklab web");
+        let mut lines = Lines::new(proc.stdout());
+        let line = lines.wait_for("socklab web: http://");
+        let url = line
+            .strip_prefix("socklab web: http://127.0.0.1:")
+            .unwrap_or_else(|| panic!("not a loopback URL: {line}"));
+        let (port, token) = url
+            .split_once("/?token=")
+            .unwrap_or_else(|| panic!("no token in {line}"));
+        assert_eq!(token.len(), 64, "{line}");
+        Web {
+            port: port.parse().expect("port"),
+            token: token.to_string(),
+            _proc: proc,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn cookie(&self) -> String {
+        format!("Cookie: socklab_token={}\r\n", self.token)
+    }
+
+    /// One request over a fresh connection; the extra header lines end in \r\n.
+    fn get(&self, path: &str, host: &str, extra: &str) -> Response {
+        let mut s = client(self.port);
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).expect("write request");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read response");
+        Response::parse(&raw)
+    }
+
+    /// The status line and headers only, for an answer that keeps the connection (101).
+    fn head(&self, path: &str, host: &str, extra: &str) -> Response {
+        let mut s = client(self.port);
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n");
+        s.write_all(req.as_bytes()).expect("write request");
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).expect("read response head");
+            assert!(n > 0 && raw.len() < 64 * 1024, "no response head: {raw:?}");
+            raw.extend_from_slice(&buf[..n]);
+        }
+        Response::parse(&raw)
+    }
+
+    fn upgrade_headers(&self, origin: Option<&str>) -> String {
+        let mut h = format!(
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{}",
+            self.cookie()
+        );
+        if let Some(o) = origin {
+            h.push_str(&format!("Origin: {o}\r\n"));
+        }
+        h
+    }
+
+    fn ws(&self) -> Ws {
+        let mut req = format!("ws://{}/ws", self.host())
+            .into_client_request()
+            .expect("request");
+        let h = req.headers_mut();
+        h.insert(
+            "Cookie",
+            HeaderValue::from_str(&format!("socklab_token={}", self.token)).expect("cookie"),
+        );
+        h.insert(
+            "Origin",
+            HeaderValue::from_str(&format!("http://{}", self.host())).expect("origin"),
+        );
+        let stream = client(self.port);
+        let (socket, resp) = tungstenite::client(req, stream).expect("websocket handshake");
+        assert_eq!(resp.status(), 101);
+        let mut ws = Ws { socket };
+        let first = ws.next();
+        assert!(first.get("sync").is_some(), "first message: {first}");
+        ws
+    }
+}
+
+struct Response {
+    status: u16,
+    /// Header lines, lowercase names.
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Response {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:?}"));
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Response {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// No CORS, ever: no other origin may read a response.
+    fn no_cors(&self) -> &Response {
+        assert!(
+            self.headers
+                .iter()
+                .all(|(k, _)| !k.starts_with("access-control-")),
+            "CORS header in {:?}",
+            self.headers
+        );
+        self
+    }
+}
+
+struct Ws {
+    socket: tungstenite::WebSocket<TcpStream>,
+}
+
+impl Ws {
+    fn send(&mut self, v: Value) {
+        self.socket
+            .send(Message::text(v.to_string()))
+            .expect("websocket send");
+    }
+
+    fn next(&mut self) -> Value {
+        loop {
+            match self
+                .socket
+                .read()
+                .expect("websocket read (the stream has a deadline)")
+            {
+                Message::Text(t) => return serde_json::from_str(t.as_str()).expect("JSON"),
+                Message::Close(c) => panic!("closed: {c:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The first message that `pred` accepts, within the deadline and a bounded count.
+    fn wait(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        for _ in 0..1000 {
+            assert!(start.elapsed() < DEADLINE, "no {what}; saw {seen:#?}");
+            let v = self.next();
+            if pred(&v) {
+                return v;
+            }
+            seen.push(v);
+        }
+        panic!("no {what} in 1000 messages; saw {seen:#?}")
+    }
+
+    fn event(&mut self, sid: &str, kind: &str) -> Value {
+        self.wait(&format!("{kind} event of {sid}"), |v| {
+            v["sid"] == sid && v["event"]["event"] == kind
+        })["event"]
+            .clone()
+    }
+}
+
+#[test]
+fn token_moves_from_the_url_to_a_cookie() {
+    let web = Web::start();
+    let r = web.get(&format!("/?token={}", web.token), &web.host(), "");
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location"), Some("/"));
+    assert_eq!(
+        r.header("set-cookie"),
+        Some(
+            format!(
+                "socklab_token={}; HttpOnly; SameSite=Strict; Path=/",
+                web.token
+            )
+            .as_str()
+        )
+    );
+    r.no_cors();
+    let page = web.get("/", &web.host(), &web.cookie());
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<html"), "{}", page.body);
+    page.no_cors();
+    let js = web.get(
+        "/app.js",
+        &format!("localhost:{}", web.port),
+        &format!("Authorization: Bearer {}\r\n", web.token),
+    );
+    assert_eq!(js.status, 200);
+    assert!(js
+        .header("content-type")
+        .unwrap_or("")
+        .contains("javascript"));
+    // Even asked from another origin, nothing says it may read the answer.
+    web.get(
+        "/",
+        &web.host(),
+        &format!("{}Origin: http://evil.example\r\n", web.cookie()),
+    )
+    .no_cors();
+}
+
+#[test]
+fn no_token_or_a_wrong_one_is_401() {
+    let web = Web::start();
+    let host = web.host();
+    for (path, extra) in [
+        ("/", String::new()),
+        ("/app.js", String::new()),
+        ("/i18n.json", String::new()),
+        ("/?token=0123", String::new()),
+        (
+            &format!("/?token={}", "0".repeat(64)) as &str,
+            String::new(),
+        ),
+        ("/", "Cookie: socklab_token=0123\r\n".to_string()),
+        ("/", format!("Authorization: Bearer {}\r\n", "f".repeat(64))),
+        ("/ws", {
+            let h = web.upgrade_headers(Some(&format!("http://{host}")));
+            h.replace(&web.cookie(), "")
+        }),
+    ] {
+        let r = web.get(path, &host, &extra);
+        assert_eq!(r.status, 401, "{path} {extra:?}: {}", r.body);
+        assert!(r.header("set-cookie").is_none());
+        assert!(r.body.contains("token"), "{}", r.body);
+        r.no_cors();
+    }
+}
+
+#[test]
+fn a_foreign_host_is_403_even_with_the_token() {
+    let web = Web::start();
+    let evil = format!("evil.example:{}", web.port);
+    let r = web.get(&format!("/?token={}", web.token), &evil, "");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.header("set-cookie").is_none());
+    assert!(r.body.contains("evil.example"), "{}", r.body);
+    let r = web.get("/", &evil, &web.cookie());
+    assert_eq!(r.status, 403);
+    r.no_cors();
+    let r = web.get(
+        "/ws",
+        &evil,
+        &web.upgrade_headers(Some(&format!("http://{evil}"))),
+    );
+    assert_eq!(r.status, 403);
+    for ok in [
+        format!("localhost:{}", web.port),
+        format!("[::1]:{}", web.port),
+    ] {
+        assert_eq!(web.get("/", &ok, &web.cookie()).status, 200, "{ok}");
+    }
+}
+
+#[test]
+fn a_websocket_from_another_origin_is_403() {
+    let web = Web::start();
+    let host = web.host();
+    for origin in [
+        Some("http://evil.example"),
+        Some(&format!("https://{host}") as &str),
+        None,
+    ] {
+        let r = web.get("/ws", &host, &web.upgrade_headers(origin));
+        assert_eq!(r.status, 403, "{origin:?}: {}", r.body);
+        assert!(r.body.contains("Origin"), "{}", r.body);
+        r.no_cors();
+    }
+    let r = web.head(
+        "/ws",
+        &host,
+        &web.upgrade_headers(Some(&format!("http://{host}"))),
+    );
+    assert_eq!(r.status, 101, "{}", r.body);
+}
+
+#[test]
+fn a_bad_bind_is_a_usage_error() {
+    let out = run(&["web", "--bind", "nonsense"], b"");
+    usage_error(&out, &["--bind", "nonsense"]);
+}
+
+/// A TCP server session driven over the socket: GBK text in, text and hex out, a bad hex
+/// line that sends nothing, a kick, and counters that survive a reconnect.
+#[test]
+fn a_tcp_server_session_over_the_websocket() {
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"open","sid":"s1","mode":"tcp-server","address":"127.0.0.1:0","encoding":"gbk"}));
+    let listening = ws.event("s1", "listening");
+    let addr = listening["addr"].as_str().expect("addr").to_string();
+    let port: u16 = addr
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("port");
+    assert!(addr.starts_with("127.0.0.1:"), "{listening}");
+
+    // The port is taken now: a second server there is refused inline, and s1 goes on.
+    ws.send(json!({"op":"open","sid":"s2","mode":"tcp-server","address":addr,"encoding":"gbk"}));
+    let err = ws.wait("bind error", |v| {
+        v["sid"] == "s2" && v.get("error").is_some()
+    });
+    assert!(err["error"].as_str().unwrap_or("").contains(&addr), "{err}");
+    ws.send(json!({"op":"open","sid":"s3","mode":"tcp-client","address":"no port here"}));
+    ws.wait("bad address error", |v| {
+        v["sid"] == "s3" && v.get("error").is_some()
+    });
+
+    let mut peer = client(port);
+    let connected = ws.event("s1", "connected");
+    let id = connected["peer"].as_u64().expect("peer id");
+
+    peer.write_all(&[0xc4, 0xe3, 0xba, 0xc3])
+        .expect("peer write");
+    let got = ws.event("s1", "received");
+    assert_eq!(got["hex"], "c4e3bac3", "{got}");
+    assert_eq!(got["text"], "你好");
+    assert_eq!(got["len"], 4);
+    assert_eq!(got["peer"], id);
+    assert!(got["time"].as_str().unwrap_or("").contains('T'), "{got}");
+
+    ws.send(json!({"op":"send","sid":"s1","to":"all","data":"你好\\r","hex":false,"eol":"lf"}));
+    assert_eq!(read_n(&mut peer, 6), [0xc4, 0xe3, 0xba, 0xc3, 0x0d, 0x0a]);
+    let sent = ws.event("s1", "sent");
+    assert_eq!(sent["hex"], "c4e3bac30d0a");
+
+    ws.send(json!({"op":"send","sid":"s1","to":id,"data":"41 4g","hex":true}));
+    let err = ws.wait("bad hex error", |v| {
+        v["sid"] == "s1" && v.get("error").is_some()
+    });
+    assert!(err["error"].as_str().unwrap_or("").contains("hex"), "{err}");
+    // Commands are kept in order: if the bad line had sent anything, it would come first.
+    ws.send(json!({"op":"send","sid":"s1","to":id,"data":"42","hex":true,"eol":"crlf"}));
+    assert_eq!(read_n(&mut peer, 1), [0x42]);
+
+    ws.send(json!({"op":"kick","sid":"s1","peer":id}));
+    let closed = ws.event("s1", "closed");
+    assert_eq!(closed["reason"], "kicked");
+    let mut rest = Vec::new();
+    peer.read_to_end(&mut rest).expect("peer sees the close");
+    assert!(rest.is_empty(), "{rest:?}");
+
+    // A page that reconnects finds the session and its exact counters.
+    drop(ws);
+    let mut again = web.ws();
+    again.send(json!({"op":"sync"}));
+    let sync = again.wait("sync", |v| v.get("sync").is_some());
+    let sessions = sync["sync"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .clone();
+    let s1 = sessions.iter().find(|s| s["sid"] == "s1").expect("s1 kept");
+    assert_eq!(s1["mode"], "tcp-server");
+    assert_eq!(s1["state"], "listening");
+    assert_eq!(s1["encoding"], "gbk");
+    assert_eq!(s1["bytes_in"], 4, "{s1}");
+    assert_eq!(s1["bytes_out"], 7, "{s1}");
+    assert_eq!(s1["served"], 1);
+
+    again.send(json!({"op":"close","sid":"s1"}));
+    again.wait("s1 removed", |v| v["sid"] == "s1" && v["removed"] == true);
+}
+
+/// The toolbox answers with the same report as the CLI's --json.
+#[test]
+fn the_subnet_tool_is_the_cli_report() {
+    let out = run(&["subnet", "192.168.1.1/24", "--json"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let cli: Value = serde_json::from_slice(&out.stdout).expect("CLI JSON");
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"tool","rid":7,"name":"subnet","input":"192.168.1.1/24"}));
+    let r = ws.wait("tool result", |v| v["rid"] == 7);
+    assert_eq!(r["result"], cli, "{r}");
+    ws.send(json!({"op":"tool","rid":8,"name":"subnet","input":"300.1.1.1/24"}));
+    let r = ws.wait("tool error", |v| v["rid"] == 8);
+    assert!(
+        r["error"].as_str().unwrap_or("").contains("300.1.1.1"),
+        "{r}"
+    );
+}
