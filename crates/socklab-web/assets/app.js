@@ -190,10 +190,10 @@ class SessionTab {
     $('.ts', view).onchange = () => this.rerender();
     $('.pause', view).onclick = () => { this.paused = !this.paused; this.relabel(); if (!this.paused) this.rerender(); };
     $('.clear', view).onclick = () => { this.entries = []; this.trimmed = 0; this.droppedCount = 0; this.rerender(); };
-    const data = $('.data', view);
+    const data = $('.sendbox .data', view);
     data.oninput = () => this.validate();
     data.onkeydown = (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); } };
-    $('.hex', view).onchange = () => this.validate();
+    $('.sendbox .hex', view).onchange = () => this.validate();
     $('.send', view).onclick = () => this.send();
     translate(view);
     this.relabel();
@@ -219,7 +219,7 @@ class SessionTab {
     p.classList.toggle('on', this.paused);
     p.dataset.i18n = this.paused ? 'log.follow' : 'log.pause';
     p.textContent = t(p.dataset.i18n);
-    $('.data', v).placeholder = t($('.hex', v).checked ? 'send.placeholder.hex' : 'send.placeholder');
+    $('.sendbox .data', v).placeholder = t($('.sendbox .hex', v).checked ? 'send.placeholder.hex' : 'send.placeholder');
     this.drawCounters();
     this.drawPeers();
     this.validate();
@@ -363,11 +363,11 @@ class SessionTab {
   // Hex is checked as it is typed: the first bad character is marked and Send is off.
   validate() {
     const v = this.el;
-    const data = $('.data', v);
+    const data = $('.sendbox .data', v);
     const err = $('.hexerr', v);
     err.textContent = '';
     let ok = true;
-    if ($('.hex', v).checked) {
+    if ($('.sendbox .hex', v).checked) {
       const at = badHexAt(data.value);
       if (at >= 0) {
         ok = false;
@@ -383,9 +383,9 @@ class SessionTab {
   send() {
     const v = this.el;
     if ($('.send', v).disabled) return;
-    const hex = $('.hex', v).checked;
+    const hex = $('.sendbox .hex', v).checked;
     const to = $('.to', v).value;
-    request({ op: 'send', sid: this.sid, data: $('.data', v).value, hex, eol: $('.eol', v).value, to: to === 'all' ? 'all' : Number(to) });
+    request({ op: 'send', sid: this.sid, data: $('.sendbox .data', v).value, hex, eol: $('.eol', v).value, to: to === 'all' ? 'all' : Number(to) });
   }
 }
 
