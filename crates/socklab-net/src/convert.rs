@@ -11,13 +11,13 @@
 //! this is usually asking "is this valid GBK?".
 
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use socklab_core::codec::{self, Encoding, InputOptions};
 
 use crate::error::{Error, Result};
 
-/// The three forms data can be written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The three forms data can be written in (read from JSON by the web UI's convert tool).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Form {
     Text,

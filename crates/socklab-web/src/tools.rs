@@ -35,8 +35,8 @@ pub async fn run(name: &str, args: Value) -> Result<Value, String> {
         "convert" => {
             let a: ConvertArgs = parse(args)?;
             let req = Request {
-                from: a.from.into(),
-                to: a.to.into(),
+                from: a.from,
+                to: a.to,
                 encoding: Encoding::from_label(a.encoding.as_deref().unwrap_or("utf-8"))
                     .map_err(|e| e.to_string())?,
                 escapes: a.escapes,
@@ -101,39 +101,20 @@ struct IfacesArgs {
 struct ConvertArgs {
     data: String,
     #[serde(default = "text")]
-    from: FormArg,
+    from: Form,
     #[serde(default = "hex")]
-    to: FormArg,
+    to: Form,
     #[serde(default)]
     encoding: Option<String>,
     #[serde(default = "yes")]
     escapes: bool,
 }
 
-/// socklab-net's `Form`, readable from JSON.
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum FormArg {
-    Text,
-    Hex,
-    Base64,
+fn text() -> Form {
+    Form::Text
 }
-
-impl From<FormArg> for Form {
-    fn from(f: FormArg) -> Form {
-        match f {
-            FormArg::Text => Form::Text,
-            FormArg::Hex => Form::Hex,
-            FormArg::Base64 => Form::Base64,
-        }
-    }
-}
-
-fn text() -> FormArg {
-    FormArg::Text
-}
-fn hex() -> FormArg {
-    FormArg::Hex
+fn hex() -> Form {
+    Form::Hex
 }
 fn yes() -> bool {
     true

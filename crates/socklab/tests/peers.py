@@ -25,6 +25,17 @@ print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
 conn, _ = srv.accept()
 
 
+def read_exactly(want):
+    """Up to `want` bytes: fewer only if the client closes first."""
+    data = b""
+    while len(data) < want:
+        chunk = conn.recv(want - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def read_all():
     data = b""
     while True:
@@ -39,13 +50,7 @@ if mode == "after-eof":
     conn.sendall(b"got %d bytes\n" % len(data))
     conn.close()
 elif mode == "probe-eof":
-    want = int(sys.argv[2])
-    data = b""
-    while len(data) < want:
-        chunk = conn.recv(want - len(data))
-        if not chunk:
-            break
-        data += chunk
+    data = read_exactly(int(sys.argv[2]))
     conn.settimeout(1.0)
     try:
         state = b"eof" if conn.recv(1) == b"" else b"more"
@@ -64,14 +69,7 @@ elif mode == "record":
     print(read_all().hex(), flush=True)
     conn.close()
 elif mode == "read-close":
-    want = int(sys.argv[2])
-    data = b""
-    while len(data) < want:
-        chunk = conn.recv(want - len(data))
-        if not chunk:
-            break
-        data += chunk
-    print(data.hex(), flush=True)
+    print(read_exactly(int(sys.argv[2])).hex(), flush=True)
     conn.close()
 elif mode == "reset":
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
