@@ -1,11 +1,14 @@
+import { LogView } from './log.js';
+
 // socklab web: the page. One WebSocket to the server; sessions live on the server, so the
 // page can reload or reconnect and rebuild its tabs from the server's snapshot.
 
 const MODES = ['tcp-client', 'tcp-server', 'udp-client', 'udp-server', 'tls-client', 'tls-server', 'unix-client', 'unix-server'];
 const ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'windows-1252', 'utf-16le', 'utf-16be', 'auto'];
-// The log keeps this many entries per session; the DOM shows at most RENDERED of them.
-const KEEP = 100000;
-const RENDERED = 2000;
+/// A file is sent in pieces of this many bytes, each acknowledged before the next.
+const PIECE = 256 << 10;
+/// Throughput samples kept per session: one a second, five minutes.
+const SAMPLES = 300;
 
 let catalogue = { en: {}, zh: {} };
 let lang = 'en';
@@ -26,6 +29,7 @@ function pickLang(serverLang) {
 function translate(root = document) {
   root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
   root.querySelectorAll('[data-i18n-title]').forEach((el) => { el.title = t(el.dataset.i18nTitle); });
+  root.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.title = t('title');
 }
@@ -35,7 +39,7 @@ function setLang(l, remember) {
   if (remember) localStorage.setItem('socklab.lang', l);
   $('#lang').value = l;
   translate();
-  for (const s of sessions.values()) s.relabel();
+  for (const s of sessions.values()) { s.relabel(); s.log.rebuild(); }
 }
 
 // ---------- hex input, by the rules of socklab-core's parse_hex ----------
@@ -60,18 +64,7 @@ export function badHexAt(s) {
   return -1;
 }
 
-// ---------- rendering a byte run ----------
-function hexToBytes(hex) {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
-  return out;
-}
-export function spacedHex(hex) { return hex.replace(/(..)(?!$)/g, '$1 '); }
-// Control characters are shown, not obeyed: \r \n \t as escapes, others as \xHH.
-export function visibleText(text) {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => ({ '\r': '\\r', '\n': '\\n', '\t': '\\t' }[c]
-    ?? '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
-}
+// ---------- formatting ----------
 function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -117,7 +110,7 @@ function request(msg) {
 }
 function tool(name, args) {
   const rid = nextRid++;
-  return new Promise((resolve) => { pending.set(rid, resolve); if (!request({ op: 'tool', rid, name, ...args })) { pending.delete(rid); resolve({ error: t('conn.offline') }); } });
+  return new Promise((resolve) => { pending.set(rid, resolve); if (!request({ ...args, op: 'tool', rid, tool: name })) { pending.delete(rid); resolve({ error: t('conn.offline') }); } });
 }
 
 function onMessage(m) {
@@ -135,7 +128,7 @@ function onMessage(m) {
   if (m.sid == null) { if (m.error) console.warn(m.error); return; }
   const s = sessionFor(m.sid);
   if (m.session) s.restore(m.session);
-  else if (m.event) s.onEvent(m.event);
+  else if (m.events) s.onFrame(m);
   else if (m.state) s.setState(m.state);
   else if (m.removed) s.removed();
   else if (m.error) s.line({ kind: 'error', text: m.error, time: new Date().toISOString() });
@@ -164,13 +157,15 @@ class SessionTab {
     this.sid = sid;
     this.mode = 'tcp-server';
     this.state = 'idle';
-    this.entries = [];
-    this.view = 'text';
-    this.paused = false;
-    this.trimmed = 0;
+    this.local = null;
+    this.reachable = [];
     this.droppedCount = 0;
+    this.skipped = { events: 0, bytes: 0 };
     this.counts = { bytes_in: 0, bytes_out: 0, served: 0 };
     this.peers = new Map();
+    this.samples = [];
+    this.loop = null;
+    this.upload = null;
     sessions.set(sid, this);
     const view = $('#session-view').content.firstElementChild.cloneNode(true);
     view.dataset.id = sid;
@@ -178,6 +173,7 @@ class SessionTab {
     this.tab = h('button', { 'data-id': sid, onclick: () => activate(sid) }, h('span', { class: 'dot' }), sid);
     $('#tabs').append(this.tab);
     $('#views').append(view);
+    this.log = new LogView($('.log', view), clock, t);
     const mode = $('.mode', view);
     for (const m of MODES) mode.append(h('option', { value: m, 'data-i18n': 'mode.' + m }));
     mode.value = this.mode;
@@ -186,23 +182,37 @@ class SessionTab {
     for (const e of ENCODINGS) enc.append(h('option', { value: e }, e));
     $('.address', view).value = '127.0.0.1:7788';
     $('.openclose', view).onclick = () => this.toggle();
-    view.querySelectorAll('.view button').forEach((b) => { b.onclick = () => { this.view = b.dataset.view; this.rerender(); }; });
-    $('.ts', view).onchange = () => this.rerender();
-    $('.pause', view).onclick = () => { this.paused = !this.paused; this.relabel(); if (!this.paused) this.rerender(); };
-    $('.clear', view).onclick = () => { this.entries = []; this.trimmed = 0; this.droppedCount = 0; this.rerender(); };
+    view.querySelectorAll('.view button').forEach((b) => { b.onclick = () => this.setView(b.dataset.view); });
+    $('.ts', view).onchange = (e) => { this.log.timestamps = e.target.checked; this.log.schedule(); };
+    $('.pause', view).onclick = () => { this.log.paused = !this.log.paused; if (!this.log.paused) this.log.rebuild(); this.relabel(); };
+    $('.clear', view).onclick = () => this.clear();
+    $('.peerfilter', view).onchange = (e) => { this.log.peer = e.target.value; this.log.rebuild(); };
+    const search = $('.search', view);
+    search.oninput = () => { this.log.search = search.value; this.log.hit = -1; this.log.rebuild(); this.drawHits(); };
+    search.onkeydown = (e) => { if (e.key === 'Enter') { e.preventDefault(); this.log.find(e.shiftKey ? -1 : 1); this.drawHits(); } };
+    $('.next', view).onclick = () => { this.log.find(1); this.drawHits(); };
+    $('.prev', view).onclick = () => { this.log.find(-1); this.drawHits(); };
+    $('.dlformat', view).onchange = (e) => { if (e.target.value) this.download(e.target.value); e.target.value = ''; };
     const data = $('.sendbox .data', view);
     data.oninput = () => this.validate();
     data.onkeydown = (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.send(); } };
-    $('.sendbox .hex', view).onchange = () => this.validate();
+    $('.sendbox .hex', view).onchange = () => { this.relabel(); };
     $('.send', view).onclick = () => this.send();
+    $('.loopbtn', view).onclick = () => (this.loop ? this.stopLoop() : this.startLoop());
+    $('.filebtn', view).onclick = () => (this.upload ? this.upload.cancel() : $('.file', view).click());
+    $('.file', view).onchange = (e) => { const f = e.target.files[0]; e.target.value = ''; if (f) this.sendFile(f); };
+    $('.snippets', view).onchange = (e) => this.useSnippet(e.target.value);
+    $('.snipsave', view).onclick = () => this.saveSnippet();
+    $('.snipdel', view).onclick = () => this.deleteSnippet();
     translate(view);
     this.relabel();
-    this.rerender();
+    this.drawSnippets();
+    this.log.rebuild();
   }
 
   relabel() {
     const v = this.el;
-    const open = this.state === 'connecting' || this.state === 'connected' || this.state === 'listening';
+    const open = this.isOpen();
     const ocb = $('.openclose', v);
     ocb.dataset.i18n = open ? 'close' : 'open';
     ocb.textContent = t(ocb.dataset.i18n);
@@ -214,39 +224,58 @@ class SessionTab {
     const server = this.mode.endsWith('server');
     $('.clients', v).style.display = server ? '' : 'none';
     $('.tosel', v).style.display = server ? '' : 'none';
-    v.querySelectorAll('.view button').forEach((b) => b.classList.toggle('on', b.dataset.view === this.view));
+    $('.peerfilter', v).style.display = server ? '' : 'none';
+    v.querySelectorAll('.view button').forEach((b) => b.classList.toggle('on', b.dataset.view === this.log.view));
     const p = $('.pause', v);
-    p.classList.toggle('on', this.paused);
-    p.dataset.i18n = this.paused ? 'log.follow' : 'log.pause';
+    p.classList.toggle('on', this.log.paused);
+    p.dataset.i18n = this.log.paused ? 'log.follow' : 'log.pause';
     p.textContent = t(p.dataset.i18n);
     $('.sendbox .data', v).placeholder = t($('.sendbox .hex', v).checked ? 'send.placeholder.hex' : 'send.placeholder');
+    this.log.empty = t('log.empty');
+    this.drawSnippets();
+    this.drawReach();
     this.drawCounters();
     this.drawPeers();
+    this.drawNotice();
+    this.drawLoop();
     this.validate();
-    const notes = [];
-    if (this.droppedCount) notes.push(t('log.dropped', { n: this.droppedCount }));
-    if (this.trimmed) notes.push(t('log.trimmed', { n: this.entries.length }));
-    $('.notice', v).textContent = notes.join(' · ');
+  }
+
+  isOpen() { return this.state === 'connecting' || this.state === 'connected' || this.state === 'listening'; }
+
+  setView(view) { this.log.view = view; this.log.rebuild(); this.relabel(); }
+
+  clear() {
+    this.log.clear();
+    this.droppedCount = 0;
+    this.skipped = { events: 0, bytes: 0 };
+    this.relabel();
   }
 
   toggle() {
     if (this.state === 'idle' || this.state === 'closed') {
       const v = this.el;
+      this.reachable = [];
       request({ op: 'open', sid: this.sid, mode: $('.mode', v).value, address: $('.address', v).value, encoding: $('.encoding', v).value });
     } else {
       request({ op: 'close', sid: this.sid });
     }
   }
 
-  setState(state) { this.state = state; this.relabel(); }
+  setState(state) {
+    this.state = state;
+    if (!this.isOpen()) { this.stopLoop(); this.upload?.cancel(); }
+    this.relabel();
+  }
 
   restore(snap) {
     this.mode = snap.mode;
     const v = this.el;
     $('.address', v).value = snap.address;
     $('.encoding', v).value = (snap.encoding || 'utf-8').toLowerCase();
-    this.counts = { bytes_in: snap.bytes_in, bytes_out: snap.bytes_out, served: snap.served };
-    this.peers = new Map(snap.peers.map((p) => [p.peer, { ...p }]));
+    this.local = snap.local;
+    this.reachable = snap.reachable || [];
+    this.stats(snap);
     this.state = snap.state;
     this.relabel();
   }
@@ -254,110 +283,153 @@ class SessionTab {
   removed() {
     this.state = 'idle';
     this.peers.clear();
-    this.line({ kind: 'info', text: t('info.removed'), time: new Date().toISOString() });
+    this.info('info.removed');
     this.relabel();
   }
 
-  dropped(n) { this.droppedCount += n; this.relabel(); }
+  // An info line keeps its key and values, so it follows a change of language.
+  info(key, vars = {}, time = new Date().toISOString()) { this.log.add({ kind: 'info', i18n: [key, vars], text: t(key, vars), time }); }
+  line(entry) { this.log.add(entry); }
+
+  dropped(n) { this.droppedCount += n; this.drawNotice(); }
+
+  // The server's exact counters, carried by every frame: a page that skipped events or
+  // missed messages still shows the right numbers.
+  stats(st) {
+    this.counts = { bytes_in: st.bytes_in, bytes_out: st.bytes_out, served: st.served };
+    this.peers = new Map((st.peers || []).map((p) => [p.peer, { ...p }]));
+  }
+
+  onFrame(m) {
+    for (const ev of m.events) this.onEvent(ev);
+    if (m.skipped) {
+      this.skipped.events += m.skipped.events;
+      this.skipped.bytes += m.skipped.bytes;
+    }
+    if (m.stats) this.stats(m.stats);
+    this.drawReach();
+    this.drawCounters();
+    this.drawPeers();
+    this.drawNotice();
+  }
 
   onEvent(ev) {
     switch (ev.event) {
       case 'received':
-      case 'sent': {
-        const dir = ev.event === 'received' ? 'in' : 'out';
-        const key = dir === 'in' ? 'bytes_in' : 'bytes_out';
-        this.counts[key] += ev.len;
-        const p = this.peers.get(ev.peer);
-        if (p) p[key] += ev.len;
-        this.line({ kind: dir, peer: ev.peer, addr: ev.addr, time: ev.time, hex: ev.hex, text: ev.text, len: ev.len });
-        this.drawCounters(); this.drawPeers();
-        return;
-      }
+      case 'sent':
+        return this.line({ kind: ev.event === 'received' ? 'in' : 'out', peer: ev.peer, addr: ev.addr, time: ev.time, hex: ev.hex, text: ev.text, len: ev.len });
       case 'listening':
-        this.line({ kind: 'info', time: ev.time, text: t('info.listening', { addr: ev.addr }) });
-        return this.setState('listening');
+        this.local = ev.addr;
+        return this.info('info.listening', { addr: ev.addr }, ev.time);
+      case 'reachable':
+        this.reachable = ev.addrs;
+        return this.drawReach();
       case 'connected':
-        this.counts.served += 1;
-        this.peers.set(ev.peer, { peer: ev.peer, addr: ev.addr, since: ev.time, bytes_in: 0, bytes_out: 0 });
-        this.line({ kind: 'info', time: ev.time, text: t('info.connected', { peer: ev.peer, addr: ev.addr }) });
-        if (!this.mode.endsWith('server')) this.state = 'connected';
-        return this.relabel();
+        return this.info('info.connected', { peer: ev.peer, addr: ev.addr }, ev.time);
       case 'closed':
-        this.peers.delete(ev.peer);
-        this.line({ kind: 'info', time: ev.time, text: t('info.closed', { peer: ev.peer, addr: ev.addr, reason: ev.reason?.error ?? ev.reason }) });
-        return this.relabel();
+        return this.info('info.closed', { peer: ev.peer, addr: ev.addr, reason: ev.reason?.error ?? ev.reason }, ev.time);
       case 'error':
-        return this.line({ kind: 'error', time: ev.time, text: ev.message });
+        return this.log.add({ kind: 'error', time: ev.time, text: ev.message });
       default: {
         const { time, event, ...rest } = ev;
-        return this.line({ kind: 'info', time, text: `${event} ${JSON.stringify(rest)}` });
+        return this.log.add({ kind: 'info', text: `${event} ${JSON.stringify(rest)}`, time });
       }
     }
   }
 
-  line(entry) {
-    this.entries.push(entry);
-    if (this.entries.length > KEEP) { this.entries.splice(0, this.entries.length - KEEP); this.trimmed++; }
-    if (this.paused) return;
-    const log = $('.log', this.el);
-    $('.empty', log)?.remove();
-    log.append(this.row(entry));
-    while (log.childElementCount > RENDERED) log.firstElementChild.remove();
-    log.scrollTop = log.scrollHeight;
-  }
-
-  row(e) {
-    const ts = $('.ts', this.el).checked;
-    const meta = [];
-    if (ts) meta.push(clock(e.time));
-    if (e.kind === 'in' || e.kind === 'out') {
-      meta.push(h('span', { class: 'dir' }, e.kind === 'in' ? '←' : '→'), ` #${e.peer}`);
-      const body = h('span', { class: 'data' });
-      if (this.view !== 'hex') body.append(visibleText(e.text));
-      if (this.view !== 'text') {
-        if (this.view === 'both') body.append('\n');
-        body.append(h('span', { class: 'hex' }, spacedHex(e.hex)));
-      }
-      return h('div', { class: 'row ' + e.kind }, h('span', { class: 'meta' }, ...meta.map((m) => (typeof m === 'string' ? m + ' ' : m))), body);
-    }
-    return h('div', { class: 'row ' + e.kind }, h('span', { class: 'meta' }, meta.join(' ')), h('span', {}, e.text));
-  }
-
-  rerender() {
-    const log = $('.log', this.el);
-    log.textContent = '';
-    const from = Math.max(0, this.entries.length - RENDERED);
-    const frag = document.createDocumentFragment();
-    for (let i = from; i < this.entries.length; i++) frag.append(this.row(this.entries[i]));
-    if (this.entries.length === 0) frag.append(h('div', { class: 'empty' }, t('log.empty')));
-    log.append(frag);
-    log.scrollTop = log.scrollHeight;
-    this.relabel();
+  // Where clients can reach this server: what to tell the device.
+  drawReach() {
+    const el = $('.reach', this.el);
+    const server = this.mode.endsWith('server') && this.state === 'listening';
+    const addrs = this.reachable.length ? this.reachable : (this.local ? [this.local] : []);
+    el.textContent = server && addrs.length ? `${t('reach')} ${addrs.join('  ')}` : '';
   }
 
   drawCounters() {
     const c = this.counts;
     const parts = [`${t('counters.in')} ${fmtBytes(c.bytes_in)} (${c.bytes_in} ${t('bytes')})`, `${t('counters.out')} ${fmtBytes(c.bytes_out)} (${c.bytes_out} ${t('bytes')})`];
     if (this.mode.endsWith('server')) parts.push(`${t('counters.served')} ${c.served}`);
+    const last = this.samples[this.samples.length - 1];
+    if (last) parts.push(`${t('rate.in')} ${fmtBytes(last.in)}/s`, `${t('rate.out')} ${fmtBytes(last.out)}/s`);
     $('.counters', this.el).textContent = parts.join('  ·  ');
+  }
+
+  // One throughput sample a second, from the exact counters.
+  sample() {
+    const c = this.counts;
+    const prev = this.prevCounts ?? c;
+    this.samples.push({ in: Math.max(0, c.bytes_in - prev.bytes_in), out: Math.max(0, c.bytes_out - prev.bytes_out) });
+    if (this.samples.length > SAMPLES) this.samples.shift();
+    this.prevCounts = { ...c };
+    this.drawCounters();
+    this.drawChart();
+  }
+
+  drawChart() {
+    const canvas = $('.chart', this.el);
+    if (!canvas || !canvas.offsetParent) return;
+    drawThroughput(canvas, this.samples);
+  }
+
+  drawNotice() {
+    const notes = [];
+    if (this.skipped.events) notes.push(t('log.skipped', { n: this.skipped.events, bytes: fmtBytes(this.skipped.bytes) }));
+    if (this.droppedCount) notes.push(t('log.dropped', { n: this.droppedCount }));
+    if (this.log.trimmed) notes.push(t('log.trimmed', { n: this.log.entries.length }));
+    $('.notice', this.el).textContent = notes.join(' · ');
+  }
+
+  drawHits() {
+    const l = this.log;
+    $('.hits', this.el).textContent = l.search ? t('search.hits', { i: l.hit + 1, n: l.hits.length }) : '';
   }
 
   drawPeers() {
     const v = this.el;
     const body = $('.clients tbody', v);
     body.textContent = '';
+    const now = Date.now();
     for (const p of this.peers.values()) {
+      const secs = Math.max(0, Math.round((now - Date.parse(p.since)) / 1000));
       body.append(h('tr', { title: `${t('clients.since')} ${p.since}` }, h('td', {}, `#${p.peer}`), h('td', {}, String(p.addr)),
-        h('td', {}, fmtBytes(p.bytes_in)), h('td', {}, fmtBytes(p.bytes_out)),
-        h('td', {}, h('button', { onclick: () => request({ op: 'kick', sid: this.sid, peer: p.peer }) }, t('clients.kick')))));
+        h('td', {}, duration(secs)), h('td', {}, fmtBytes(p.bytes_in)), h('td', {}, fmtBytes(p.bytes_out)),
+        h('td', {}, h('button', { class: 'kick', onclick: () => request({ op: 'kick', sid: this.sid, peer: p.peer }) }, t('clients.kick')))));
     }
     $('.clients .none', v).style.display = this.peers.size ? 'none' : '';
+    // Send to: all, or any set of clients (ctrl/shift-click picks several).
     const to = $('.to', v);
-    const keep = to.value;
-    to.textContent = '';
-    to.append(h('option', { value: 'all' }, t('send.all')));
-    for (const p of this.peers.values()) to.append(h('option', { value: String(p.peer) }, `#${p.peer} ${p.addr}`));
-    to.value = [...to.options].some((o) => o.value === keep) ? keep : 'all';
+    const keep = new Set([...to.selectedOptions].map((o) => o.value));
+    const want = ['all', ...[...this.peers.keys()].map(String)];
+    const have = [...to.options].map((o) => o.value);
+    if (want.join() !== have.join() || to.options[0].textContent !== t('send.all')) {
+      to.textContent = '';
+      to.append(h('option', { value: 'all' }, t('send.all')));
+      for (const p of this.peers.values()) to.append(h('option', { value: String(p.peer) }, `#${p.peer} ${p.addr}`));
+      for (const o of to.options) o.selected = keep.has(o.value);
+      if (!to.selectedOptions.length) to.options[0].selected = true;
+    }
+    const pf = $('.peerfilter', v);
+    const pkeep = pf.value || 'all';
+    const pwant = ['all', ...this.peersSeen()];
+    if (pwant.join() !== [...pf.options].map((o) => o.value).join() || pf.options[0].textContent !== t('filter.all')) {
+      pf.textContent = '';
+      pf.append(h('option', { value: 'all' }, t('filter.all')));
+      for (const id of this.peersSeen()) pf.append(h('option', { value: id }, `#${id}`));
+      pf.value = pwant.includes(pkeep) ? pkeep : 'all';
+    }
+  }
+
+  // Peers the log holds lines of, gone or not: a filter for a client that left still works.
+  peersSeen() {
+    const ids = new Set(this.peers.keys());
+    for (const e of this.log.entries) if (e.peer !== undefined) ids.add(e.peer);
+    return [...ids].sort((a, b) => a - b).map(String);
+  }
+
+  target() {
+    const chosen = [...$('.to', this.el).selectedOptions].map((o) => o.value);
+    if (!chosen.length || chosen.includes('all')) return 'all';
+    return chosen.length === 1 ? Number(chosen[0]) : chosen.map(Number);
   }
 
   // Hex is checked as it is typed: the first bad character is marked and Send is off.
@@ -376,17 +448,192 @@ class SessionTab {
       }
     }
     data.classList.toggle('bad', !ok);
-    const open = this.state === 'connected' || this.state === 'listening' || this.state === 'connecting';
+    const open = this.isOpen();
     $('.send', v).disabled = !ok || !open;
+    $('.loopbtn', v).disabled = !this.loop && (!ok || !open);
+    $('.filebtn', v).disabled = !this.upload && !open;
+    return ok && open;
+  }
+
+  sendBox() {
+    const v = this.el;
+    return { op: 'send', sid: this.sid, data: $('.sendbox .data', v).value, hex: $('.sendbox .hex', v).checked, eol: $('.eol', v).value, to: this.target() };
   }
 
   send() {
-    const v = this.el;
-    if ($('.send', v).disabled) return;
-    const hex = $('.sendbox .hex', v).checked;
-    const to = $('.to', v).value;
-    request({ op: 'send', sid: this.sid, data: $('.sendbox .data', v).value, hex, eol: $('.eol', v).value, to: to === 'all' ? 'all' : Number(to) });
+    if (!this.validate()) return;
+    request(this.sendBox());
   }
+
+  // Loop send: the box as it was when the loop started, every N ms, M times (0 = until
+  // stopped); it stops by itself when the session closes or a send fails.
+  startLoop() {
+    if (!this.validate()) return;
+    const v = this.el;
+    const every = Math.max(10, Number($('.interval', v).value) || 1000);
+    const times = Math.max(0, Math.floor(Number($('.times', v).value) || 0));
+    const msg = this.sendBox();
+    const loop = { sent: 0, times, timer: null };
+    const tick = async () => {
+      if (this.loop !== loop) return;
+      const r = await sendWaiting(msg);
+      if (this.loop !== loop) return;
+      if (r.error) { this.log.add({ kind: 'error', time: new Date().toISOString(), text: r.error }); this.stopLoop(); return; }
+      loop.sent++;
+      this.drawLoop();
+      if (times && loop.sent >= times) { this.stopLoop(); return; }
+      loop.timer = setTimeout(tick, every);
+    };
+    this.loop = loop;
+    tick();
+    this.relabel();
+  }
+
+  stopLoop() {
+    if (!this.loop) return;
+    clearTimeout(this.loop.timer);
+    this.loop = null;
+    this.relabel();
+  }
+
+  drawLoop() {
+    const b = $('.loopbtn', this.el);
+    b.classList.toggle('on', !!this.loop);
+    b.textContent = this.loop ? t('loop.stop', { n: this.loop.sent }) : t('loop.start');
+  }
+
+  // A file goes in pieces, each sent when the server says the previous one is queued: the
+  // file moves at the speed the peer takes it, and the bar shows how far it got.
+  async sendFile(file) {
+    const v = this.el;
+    const bar = $('.progress', v);
+    const label = $('.progresslabel', v);
+    const up = { cancelled: false, cancel: () => { up.cancelled = true; } };
+    this.upload = up;
+    this.relabel();
+    $('.filebtn', v).textContent = t('file.cancel');
+    bar.max = file.size || 1;
+    bar.value = 0;
+    bar.hidden = false;
+    const to = this.target();
+    let done = 0;
+    let error = null;
+    try {
+      while (done < file.size && !up.cancelled) {
+        const piece = new Uint8Array(await file.slice(done, done + PIECE).arrayBuffer());
+        const r = await sendWaiting({ op: 'send', sid: this.sid, data: bytesToHex(piece), hex: true, to });
+        if (r.error) { error = r.error; break; }
+        done += piece.length;
+        bar.value = done;
+        label.textContent = t('file.progress', { name: file.name, done: fmtBytes(done), total: fmtBytes(file.size) });
+      }
+    } catch (e) { error = String(e); }
+    const text = error ? t('file.failed', { name: file.name, done, error })
+      : up.cancelled ? t('file.cancelled', { name: file.name, done }) : t('file.sent', { name: file.name, n: done });
+    this.log.add({ kind: error ? 'error' : 'info', time: new Date().toISOString(), text });
+    label.textContent = text;
+    bar.hidden = true;
+    this.upload = null;
+    $('.filebtn', v).textContent = t('file.send');
+    this.relabel();
+  }
+
+  // Snippets: named send-box contents kept in this browser, per session tab.
+  snippetList() {
+    try { return JSON.parse(localStorage.getItem('socklab.snippets.' + this.sid) || '[]'); } catch { return []; }
+  }
+
+  drawSnippets() {
+    const sel = $('.snippets', this.el);
+    if (sel.options.length && sel.options[0].textContent === t('snippets') && sel.options.length === this.snippetList().length + 1) return;
+    sel.textContent = '';
+    sel.append(h('option', { value: '' }, t('snippets')));
+    this.snippetList().forEach((s, i) => sel.append(h('option', { value: String(i) }, s.name)));
+  }
+
+  saveSnippet() {
+    const v = this.el;
+    const data = $('.sendbox .data', v).value;
+    if (!data) return;
+    const name = (data.length > 24 ? data.slice(0, 24) + '…' : data).replace(/\s+/g, ' ');
+    const list = this.snippetList().filter((s) => s.name !== name);
+    list.push({ name, data, hex: $('.sendbox .hex', v).checked });
+    localStorage.setItem('socklab.snippets.' + this.sid, JSON.stringify(list));
+    this.drawSnippets();
+  }
+
+  useSnippet(i) {
+    const s = this.snippetList()[Number(i)];
+    if (!s || i === '') return;
+    const v = this.el;
+    $('.sendbox .data', v).value = s.data;
+    $('.sendbox .hex', v).checked = s.hex;
+    this.relabel();
+  }
+
+  deleteSnippet() {
+    const i = $('.snippets', this.el).value;
+    if (i === '') return;
+    const list = this.snippetList();
+    list.splice(Number(i), 1);
+    localStorage.setItem('socklab.snippets.' + this.sid, JSON.stringify(list));
+    this.drawSnippets();
+  }
+
+  download(format) {
+    const body = this.log.dump(format);
+    const type = format === 'json' ? 'application/x-ndjson' : 'text/plain';
+    const a = h('a', { href: URL.createObjectURL(new Blob([body], { type })), download: `socklab-${this.sid}.${format === 'json' ? 'jsonl' : format === 'hex' ? 'hex.txt' : 'txt'}` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+}
+
+function sendWaiting(msg) {
+  const rid = nextRid++;
+  return new Promise((resolve) => {
+    pending.set(rid, resolve);
+    if (!request({ ...msg, rid })) { pending.delete(rid); resolve({ error: t('conn.offline') }); }
+  });
+}
+
+function bytesToHex(bytes) {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+function duration(secs) {
+  if (secs < 60) return `${secs}s`;
+  if (secs < 3600) return `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`;
+  return `${Math.floor(secs / 3600)}h${String(Math.floor(secs / 60) % 60).padStart(2, '0')}m`;
+}
+
+// The throughput chart: bytes/s in and out, one point a second, the last five minutes.
+function drawThroughput(canvas, samples) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth;
+  const hgt = canvas.clientHeight;
+  if (canvas.width !== w * dpr) { canvas.width = w * dpr; canvas.height = hgt * dpr; }
+  const g = canvas.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, hgt);
+  const css = getComputedStyle(canvas);
+  const max = Math.max(1024, ...samples.map((s) => Math.max(s.in, s.out)));
+  g.fillStyle = css.getPropertyValue('--muted');
+  g.font = '11px system-ui, sans-serif';
+  g.fillText(`${fmtBytes(max)}/s`, 4, 11);
+  const x = (i) => w - (samples.length - 1 - i) * (w / (SAMPLES - 1));
+  for (const [key, color] of [['in', '--in'], ['out', '--out']]) {
+    g.strokeStyle = css.getPropertyValue(color);
+    g.lineWidth = 1.5;
+    g.beginPath();
+    samples.forEach((s, i) => { const y = hgt - 2 - (s[key] / max) * (hgt - 16); if (i) g.lineTo(x(i), y); else g.moveTo(x(i), y); });
+    g.stroke();
+  }
+  canvas.dataset.points = String(samples.length);
 }
 
 // ---------- the toolbox ----------
@@ -443,8 +690,10 @@ async function main() {
     const s = sessions.get(active);
     if (!s || !(e.ctrlKey || e.altKey)) return;
     if (e.key === 'l' && e.ctrlKey) { e.preventDefault(); $('.clear', s.el).click(); }
-    if (e.key === 'h' && e.altKey) { e.preventDefault(); s.view = { text: 'hex', hex: 'both', both: 'text' }[s.view]; s.rerender(); }
+    if (e.key === 'h' && e.altKey) { e.preventDefault(); s.setView({ text: 'hex', hex: 'both', both: 'text' }[s.log.view]); }
+    if (e.key === 'f' && e.altKey) { e.preventDefault(); $('.search', s.el).focus(); }
   });
+  setInterval(() => { for (const s of sessions.values()) s.sample(); }, 1000);
   connect();
 }
 // Not run when the module is imported outside a page (a unit test of its pure functions).

@@ -25,8 +25,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
-/// The cookie the token moves to after the first load.
-pub const COOKIE: &str = "socklab_token";
+/// The cookie the token moves to after the first load, named with the port: cookies are
+/// kept per host, not per port, so two `socklab web` on one machine need two names.
+pub fn cookie_name(port: u16) -> String {
+    format!("socklab_token_{port}")
+}
 
 /// 32 random bytes from the OS, as 64 hex digits: too many to guess, plain enough to paste.
 #[derive(Clone)]
@@ -121,7 +124,8 @@ impl Guard {
             .filter_map(|v| v.to_str().ok())
             .filter_map(|v| v.strip_prefix("Bearer "))
             .any(|t| self.token.matches(t.trim()));
-        bearer || cookie_tokens(headers).any(|t| self.token.matches(t))
+        let name = cookie_name(self.bound.port());
+        bearer || cookie_tokens(headers, &name).any(|t| self.token.matches(t))
     }
 
     /// The WebSocket upgrade comes from our own page: Origin is `http://` and the Host the
@@ -138,13 +142,13 @@ impl Guard {
     }
 }
 
-fn cookie_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+fn cookie_tokens<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .filter_map(move |kv| kv.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
 fn token_param(query: &str) -> Option<&str> {
@@ -181,7 +185,8 @@ pub async fn check(State(state): State<Arc<AppState>>, req: Request, next: Next)
         if guard.token.matches(given) {
             // 303 to the bare page: the token leaves the address bar and the history.
             let cookie = format!(
-                "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+                "{}={}; HttpOnly; SameSite=Strict; Path=/",
+                cookie_name(guard.bound.port()),
                 guard.token.as_str()
             );
             let mut r = StatusCode::SEE_OTHER.into_response();
@@ -254,9 +259,16 @@ mod tests {
         assert!(!g.authorized(&h));
         h.insert(
             header::COOKIE,
-            HeaderValue::from_str(&format!("a=b; {COOKIE}={tok}")).unwrap(),
+            HeaderValue::from_str(&format!("a=b; socklab_token_1={tok}")).unwrap(),
         );
         assert!(g.authorized(&h));
+        // Another instance's cookie (port 10) is not ours, even with the right token.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("socklab_token_10={tok}")).unwrap(),
+        );
+        assert!(!g.authorized(&h));
         let mut h = HeaderMap::new();
         h.insert(
             header::AUTHORIZATION,
@@ -264,7 +276,10 @@ mod tests {
         );
         assert!(g.authorized(&h));
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("socklab_token=ab"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("socklab_token_1=ab"),
+        );
         assert!(!g.authorized(&h));
     }
 

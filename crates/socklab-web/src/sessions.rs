@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,6 +32,17 @@ const BACKLOG: usize = 256;
 
 /// How long a client session may take to resolve, connect (and shake hands, for TLS).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Events go to the pages in frames, at most one per session per FRAME: a fast stream
+/// becomes ~20 messages a second instead of thousands, and the session itself never waits.
+const FRAME: Duration = Duration::from_millis(50);
+
+/// Data a frame carries at most (bytes of payload, about 3x that as JSON). Beyond it the
+/// frame says how many events and bytes it skipped; the counters it carries stay exact.
+const FRAME_BYTES: usize = 256 << 10;
+
+/// Events of any kind a frame carries at most (a storm of connects is skipped the same way).
+const FRAME_EVENTS: usize = 512;
 
 /// What a session tab is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,21 +115,23 @@ impl Eol {
     }
 }
 
-/// Whom a send goes to: `"all"`, a peer id, or a peer's address.
+/// Whom a send goes to: `"all"`, a peer id, several peer ids, or a peer's address.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum To {
     Peer(PeerId),
+    Peers(Vec<PeerId>),
     Name(String),
 }
 
 impl To {
-    fn target(&self) -> Target {
+    fn targets(&self) -> Vec<Target> {
         match self {
-            To::Peer(id) => Target::Peer(*id),
-            To::Name(s) if s == "all" => Target::All,
-            To::Name(s) if s.is_empty() || s == "default" => Target::Default,
-            To::Name(s) => Target::Addr(s.clone()),
+            To::Peer(id) => vec![Target::Peer(*id)],
+            To::Peers(ids) => ids.iter().map(|id| Target::Peer(*id)).collect(),
+            To::Name(s) if s == "all" => vec![Target::All],
+            To::Name(s) if s.is_empty() || s == "default" => vec![Target::Default],
+            To::Name(s) => vec![Target::Addr(s.clone())],
         }
     }
 }
@@ -129,6 +144,8 @@ struct Entry {
     encoding: Encoding,
     state: State,
     local: Option<Addr>,
+    /// For a server on every interface: the addresses clients can use to reach it.
+    reachable: Vec<String>,
     table: PeerTable,
     commands: mpsc::Sender<Command>,
     /// Close was asked: forget the session once it has ended.
@@ -144,8 +161,19 @@ pub struct Snapshot {
     pub encoding: &'static str,
     pub state: State,
     pub local: Option<Addr>,
+    pub reachable: Vec<String>,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// The counters of a session and of each peer it has now. Every frame carries them, so a
+/// page that skipped events (or missed messages) still shows exact numbers.
+#[derive(Debug, Serialize)]
+pub struct Stats {
     pub bytes_in: u64,
     pub bytes_out: u64,
+    pub chunks_in: u64,
+    pub chunks_out: u64,
     pub served: u64,
     pub peers: Vec<PeerSnapshot>,
 }
@@ -168,11 +196,20 @@ impl Entry {
             encoding: self.encoding.name(),
             state: self.state,
             local: self.local.clone(),
-            bytes_in: self.table.totals.bytes_in,
-            bytes_out: self.table.totals.bytes_out,
-            served: self.table.served,
-            peers: self
-                .table
+            reachable: self.reachable.clone(),
+            stats: self.stats(),
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        let t = &self.table;
+        Stats {
+            bytes_in: t.totals.bytes_in,
+            bytes_out: t.totals.bytes_out,
+            chunks_in: t.totals.chunks_in,
+            chunks_out: t.totals.chunks_out,
+            served: t.served,
+            peers: t
                 .peers
                 .iter()
                 .map(|(id, p)| PeerSnapshot {
@@ -184,6 +221,35 @@ impl Entry {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Events waiting for the next frame of one session.
+#[derive(Default)]
+struct Frame {
+    events: Vec<Event>,
+    bytes: usize,
+    skipped_events: u64,
+    skipped_bytes: u64,
+}
+
+impl Frame {
+    fn add(&mut self, ev: Event) {
+        let len = match &ev.kind {
+            EventKind::Received { data, .. } | EventKind::Sent { data, .. } => data.len,
+            _ => 0,
+        };
+        if self.events.len() >= FRAME_EVENTS || (len > 0 && self.bytes + len > FRAME_BYTES) {
+            self.skipped_events += 1;
+            self.skipped_bytes += len as u64;
+        } else {
+            self.bytes += len;
+            self.events.push(ev);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.skipped_events == 0
     }
 }
 
@@ -324,6 +390,7 @@ impl Hub {
                 encoding,
                 state,
                 local: None,
+                reachable: Vec::new(),
                 table: PeerTable::default(),
                 commands,
                 closing: false,
@@ -338,7 +405,8 @@ impl Hub {
         Ok(())
     }
 
-    /// Fold a session's events into its counters and pass them on, until it ends.
+    /// Fold a session's events into its counters and pass them on in frames, until it
+    /// ends. This loop never waits for a page: the session runs at the network's speed.
     async fn pump(
         &self,
         sid: String,
@@ -346,60 +414,128 @@ impl Hub {
         mut events: mpsc::Receiver<Event>,
         done: tokio::task::JoinHandle<socklab_core::Result<()>>,
     ) {
-        while let Some(ev) = events.recv().await {
-            let mut inner = self.lock();
-            let Some(entry) = inner
-                .sessions
-                .get_mut(&sid)
-                .filter(|e| e.generation == generation)
-            else {
-                continue;
-            };
-            entry.table.apply(&ev);
-            let state = match &ev.kind {
-                EventKind::Listening { addr, .. } => {
-                    entry.local = Some(addr.clone());
-                    Some(State::Listening)
+        let mut frame = Frame::default();
+        let mut last = Instant::now();
+        loop {
+            let due = last + FRAME;
+            tokio::select! {
+                ev = events.recv() => {
+                    let Some(ev) = ev else { break };
+                    let changed = self.fold(&sid, generation, &ev);
+                    frame.add(ev);
+                    if let Some(state) = changed {
+                        // A change of state goes out at once, after the events before it.
+                        self.flush(&sid, generation, &mut frame);
+                        self.set_state(&sid, generation, state);
+                        last = Instant::now();
+                    } else if Instant::now() >= due {
+                        self.flush(&sid, generation, &mut frame);
+                        last = Instant::now();
+                    }
                 }
-                EventKind::Connected { local, .. } if !entry.mode.is_server() => {
-                    entry.local = Some(local.clone());
-                    Some(State::Connected)
+                () = tokio::time::sleep_until(due), if !frame.is_empty() => {
+                    self.flush(&sid, generation, &mut frame);
+                    last = Instant::now();
                 }
-                _ => None,
-            };
-            self.publish(json!({ "sid": sid, "event": ev }));
-            if let Some(state) = state.filter(|s| *s != entry.state) {
-                entry.state = state;
-                self.publish(json!({ "sid": sid, "state": state }));
             }
         }
+        self.flush(&sid, generation, &mut frame);
         let failure = match done.await {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e.to_string()),
             Err(e) => Some(format!("the session stopped unexpectedly: {e}")),
         };
-        let mut inner = self.lock();
-        let Some(entry) = inner
-            .sessions
-            .get_mut(&sid)
-            .filter(|e| e.generation == generation)
-        else {
-            return;
-        };
         if let Some(f) = failure {
-            self.publish(json!({ "sid": sid, "error": f }));
+            if current(&mut self.lock(), &sid, generation).is_some() {
+                self.publish(json!({ "sid": sid, "error": f }));
+            }
         }
-        entry.state = State::Closed;
-        self.publish(json!({ "sid": sid, "state": State::Closed }));
-        if entry.closing {
+        self.set_state(&sid, generation, State::Closed);
+        let mut inner = self.lock();
+        if current(&mut inner, &sid, generation).is_some_and(|e| e.closing) {
             inner.sessions.remove(&sid);
             self.publish(json!({ "sid": sid, "removed": true }));
         }
     }
 
+    /// Count one event; the session's new state, if the event changed it.
+    fn fold(&self, sid: &str, generation: u64, ev: &Event) -> Option<State> {
+        let mut inner = self.lock();
+        let entry = current(&mut inner, sid, generation)?;
+        entry.table.apply(ev);
+        let state = match &ev.kind {
+            EventKind::Listening { addr, .. } => {
+                entry.local = Some(addr.clone());
+                Some(State::Listening)
+            }
+            EventKind::Reachable { addrs } => {
+                entry.reachable = addrs.iter().map(ToString::to_string).collect();
+                None
+            }
+            EventKind::Connected { local, .. } if !entry.mode.is_server() => {
+                entry.local = Some(local.clone());
+                Some(State::Connected)
+            }
+            _ => None,
+        };
+        state.filter(|s| *s != entry.state)
+    }
+
+    /// Send the waiting events, what was skipped, and the counters as they are now.
+    fn flush(&self, sid: &str, generation: u64, frame: &mut Frame) {
+        if frame.is_empty() {
+            return;
+        }
+        let frame = std::mem::take(frame);
+        let mut inner = self.lock();
+        let Some(entry) = current(&mut inner, sid, generation) else {
+            return;
+        };
+        let mut msg = json!({ "sid": sid, "events": frame.events, "stats": entry.stats() });
+        if frame.skipped_events > 0 {
+            msg["skipped"] =
+                json!({ "events": frame.skipped_events, "bytes": frame.skipped_bytes });
+        }
+        self.publish(msg);
+    }
+
+    fn set_state(&self, sid: &str, generation: u64, state: State) {
+        let mut inner = self.lock();
+        if let Some(entry) = current(&mut inner, sid, generation) {
+            entry.state = state;
+            self.publish(json!({ "sid": sid, "state": state }));
+        }
+    }
+
     /// The bytes of a send box, validated whole before anything is queued: a bad hex digit
-    /// or escape sends nothing.
+    /// or escape sends nothing. Queued at once, or refused as busy when the queue is full.
     pub fn send(&self, req: SendRequest) -> Result<(), String> {
+        let (commands, sends) = self.prepare(req)?;
+        // Check first that every send fits, so a send to several is not cut half-way.
+        if commands.capacity() < sends.len() {
+            return Err("busy: the send queue is full; try again when it has drained".into());
+        }
+        sends.into_iter().try_for_each(|c| command(&commands, c))
+    }
+
+    /// The same, waiting for room in the session's queue: how a page sends a file piece by
+    /// piece at the speed the peer takes it. The number of bytes queued.
+    pub async fn send_waiting(&self, req: SendRequest) -> Result<usize, String> {
+        let (commands, sends) = self.prepare(req)?;
+        let mut queued = 0;
+        for c in sends {
+            if let Command::Send { bytes, .. } = &c {
+                queued = bytes.len();
+            }
+            commands
+                .send(c)
+                .await
+                .map_err(|_| "the session has ended".to_string())?;
+        }
+        Ok(queued)
+    }
+
+    fn prepare(&self, req: SendRequest) -> Result<(mpsc::Sender<Command>, Vec<Command>), String> {
         let (encoding, commands, mode) = self.running(&req.sid)?;
         let opts = InputOptions {
             hex: req.hex,
@@ -418,17 +554,22 @@ impl Hub {
         if bytes.is_empty() {
             return Err("nothing to send".into());
         }
-        let to = match (&req.to, mode.is_server()) {
-            (Some(to), true) => to.target(),
-            _ => Target::Default,
+        let targets = match (&req.to, mode.is_server()) {
+            (Some(to), true) => to.targets(),
+            _ => vec![Target::Default],
         };
-        command(
-            &commands,
-            Command::Send {
+        if targets.is_empty() {
+            return Err("no client chosen to send to".into());
+        }
+        let bytes = Bytes::from(bytes);
+        let sends = targets
+            .into_iter()
+            .map(|to| Command::Send {
                 to,
-                bytes: Bytes::from(bytes),
-            },
-        )
+                bytes: bytes.clone(),
+            })
+            .collect();
+        Ok((commands, sends))
     }
 
     pub fn kick(&self, sid: &str, peer: PeerId) -> Result<(), String> {
@@ -467,6 +608,15 @@ impl Hub {
             Some(e) => Ok((e.encoding, e.commands.clone(), e.mode)),
         }
     }
+}
+
+/// The session `sid` if it is still the one opened as `generation`: a pump of an earlier
+/// session with the same id leaves a newer one alone.
+fn current<'a>(inner: &'a mut Inner, sid: &str, generation: u64) -> Option<&'a mut Entry> {
+    inner
+        .sessions
+        .get_mut(sid)
+        .filter(|e| e.generation == generation)
 }
 
 fn command(commands: &mpsc::Sender<Command>, c: Command) -> Result<(), String> {

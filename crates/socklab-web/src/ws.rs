@@ -1,12 +1,14 @@
 //! The socket protocol: one WebSocket per page, JSON text messages both ways.
 //!
 //! Page → server: `{"op":"open","sid","mode","address","encoding"}`,
-//! `{"op":"send","sid","to","data","hex","eol"}`, `{"op":"kick","sid","peer"}`,
-//! `{"op":"close","sid"}`, `{"op":"sync"}`, `{"op":"tool","rid","name",...}`.
+//! `{"op":"send","sid","to","data","hex","eol"[,"rid"]}` (`to`: "all", an id or a list of
+//! ids; with `rid` the send waits for room and is answered `{"rid","result":{"queued":N}}`), `{"op":"kick","sid","peer"}`,
+//! `{"op":"close","sid"}`, `{"op":"sync"}`, `{"op":"tool","rid","tool",...args}`.
 //!
 //! Server → page: `{"sync":{"lang","version","sessions":[...]}}` first and on request;
-//! `{"sid","session":{...}}` when a session opens; `{"sid","event":EVENT}` with EVENT exactly
-//! as `--json` prints it; `{"sid","state"}`; `{"sid","error"}`; `{"sid","removed":true}`;
+//! `{"sid","session":{...}}` when a session opens; `{"sid","events":[EVENT...],"stats":{...}
+//! [,"skipped":{"events","bytes"}]}` at most every 50 ms per session, each EVENT exactly as
+//! `--json` prints it and the stats the session's exact counters; `{"sid","state"}`; `{"sid","error"}`; `{"sid","removed":true}`;
 //! `{"rid","result"}` or `{"rid","error"}`; `{"dropped":N}` when this page fell behind and
 //! N messages were skipped; `{"error"}` for a message that could not be read.
 
@@ -141,7 +143,23 @@ fn handle(state: &Arc<AppState>, text: &str, replies: Replies<'_>) -> Option<Val
             None
         }
         "send" => match serde_json::from_value::<SendRequest>(req.clone()) {
-            Ok(s) => state.hub.send(s).err().and_then(fail),
+            // With a rid the page waits for its answer before the next piece (a file), and
+            // the send waits for room in the queue instead of being refused as busy.
+            Ok(s) => match req.get("rid").cloned() {
+                Some(rid) => {
+                    let hub = Arc::clone(&state.hub);
+                    let tx = replies.tx.clone();
+                    tokio::spawn(async move {
+                        let answer = match hub.send_waiting(s).await {
+                            Ok(n) => json!({ "rid": rid, "result": { "queued": n } }),
+                            Err(e) => json!({ "rid": rid, "error": e }),
+                        };
+                        let _ = tx.send(answer).await;
+                    });
+                    None
+                }
+                None => state.hub.send(s).err().and_then(fail),
+            },
             Err(e) => fail(format!("bad send request: {e}")),
         },
         "kick" => match (
@@ -159,7 +177,7 @@ fn handle(state: &Arc<AppState>, text: &str, replies: Replies<'_>) -> Option<Val
         "tool" => {
             let rid = req.get("rid").cloned().unwrap_or(Value::Null);
             let name = req
-                .get("name")
+                .get("tool")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();

@@ -14,13 +14,13 @@ use serde_json::Value;
 use crate::support::*;
 
 /// A dnsmasq that serves only what it is told, on 127.0.0.1 and a port of its own.
-struct Dnsmasq {
+pub(crate) struct Dnsmasq {
     _proc: Proc,
     port: u16,
 }
 
 impl Dnsmasq {
-    fn start(records: &[String]) -> Dnsmasq {
+    pub(crate) fn start(records: &[String]) -> Dnsmasq {
         let program = require("dnsmasq", "dnsmasq-base");
         let port = free_dns_port();
         let mut cmd = Command::new(program);
@@ -51,7 +51,7 @@ impl Dnsmasq {
         Dnsmasq { _proc: proc, port }
     }
 
-    fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }
@@ -81,7 +81,7 @@ fn wire_name(name: &str) -> String {
 }
 
 /// What the test zone holds, as dnsmasq options.
-fn zone() -> Vec<String> {
+pub(crate) fn zone() -> Vec<String> {
     let soa = format!(
         "{}{}{:08x}{:08x}{:08x}{:08x}{:08x}",
         wire_name("ns.test"),

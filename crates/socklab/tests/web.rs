@@ -1,6 +1,7 @@
 //! `socklab web`: every refusal of the guard over real HTTP to the real binary, and the
 //! WebSocket protocol end to end with a real peer on loopback.
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
@@ -48,7 +49,7 @@ impl Web {
     }
 
     fn cookie(&self) -> String {
-        format!("Cookie: socklab_token={}\r\n", self.token)
+        format!("Cookie: socklab_token_{}={}\r\n", self.port, self.token)
     }
 
     /// One request over a fresh connection; the extra header lines end in \r\n.
@@ -95,7 +96,8 @@ impl Web {
         let h = req.headers_mut();
         h.insert(
             "Cookie",
-            HeaderValue::from_str(&format!("socklab_token={}", self.token)).expect("cookie"),
+            HeaderValue::from_str(&format!("socklab_token_{}={}", self.port, self.token))
+                .expect("cookie"),
         );
         h.insert(
             "Origin",
@@ -104,7 +106,10 @@ impl Web {
         let stream = client(self.port);
         let (socket, resp) = tungstenite::client(req, stream).expect("websocket handshake");
         assert_eq!(resp.status(), 101);
-        let mut ws = Ws { socket };
+        let mut ws = Ws {
+            socket,
+            queue: VecDeque::new(),
+        };
         let first = ws.next();
         assert!(first.get("sync").is_some(), "first message: {first}");
         ws
@@ -161,6 +166,9 @@ impl Response {
 
 struct Ws {
     socket: tungstenite::WebSocket<TcpStream>,
+    /// Messages read but not yet looked at: a frame of several events is taken apart into
+    /// one `{"sid","event","stats"}` per event, so tests can wait for a single event.
+    queue: VecDeque<Value>,
 }
 
 impl Ws {
@@ -172,12 +180,31 @@ impl Ws {
 
     fn next(&mut self) -> Value {
         loop {
+            if let Some(v) = self.queue.pop_front() {
+                return v;
+            }
             match self
                 .socket
                 .read()
                 .expect("websocket read (the stream has a deadline)")
             {
-                Message::Text(t) => return serde_json::from_str(t.as_str()).expect("JSON"),
+                Message::Text(t) => {
+                    let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
+                    match v["events"].as_array() {
+                        Some(events) => {
+                            assert!(
+                                !events.is_empty() || v.get("skipped").is_some(),
+                                "an empty frame: {v}"
+                            );
+                            for ev in events {
+                                self.queue.push_back(
+                                    json!({"sid": v["sid"], "event": ev, "stats": v["stats"]}),
+                                );
+                            }
+                        }
+                        None => return v,
+                    }
+                }
                 Message::Close(c) => panic!("closed: {c:?}"),
                 _ => continue,
             }
@@ -217,8 +244,8 @@ fn token_moves_from_the_url_to_a_cookie() {
         r.header("set-cookie"),
         Some(
             format!(
-                "socklab_token={}; HttpOnly; SameSite=Strict; Path=/",
-                web.token
+                "socklab_token_{}={}; HttpOnly; SameSite=Strict; Path=/",
+                web.port, web.token
             )
             .as_str()
         )
@@ -260,7 +287,7 @@ fn no_token_or_a_wrong_one_is_401() {
             &format!("/?token={}", "0".repeat(64)) as &str,
             String::new(),
         ),
-        ("/", "Cookie: socklab_token=0123\r\n".to_string()),
+        ("/", format!("Cookie: socklab_token_{}=0123\r\n", web.port)),
         ("/", format!("Authorization: Bearer {}\r\n", "f".repeat(64))),
         ("/ws", {
             let h = web.upgrade_headers(Some(&format!("http://{host}")));
@@ -417,13 +444,179 @@ fn the_subnet_tool_is_the_cli_report() {
     let cli: Value = serde_json::from_slice(&out.stdout).expect("CLI JSON");
     let web = Web::start();
     let mut ws = web.ws();
-    ws.send(json!({"op":"tool","rid":7,"name":"subnet","input":"192.168.1.1/24"}));
+    ws.send(json!({"op":"tool","rid":7,"tool":"subnet","input":"192.168.1.1/24"}));
     let r = ws.wait("tool result", |v| v["rid"] == 7);
     assert_eq!(r["result"], cli, "{r}");
-    ws.send(json!({"op":"tool","rid":8,"name":"subnet","input":"300.1.1.1/24"}));
+    ws.send(json!({"op":"tool","rid":8,"tool":"subnet","input":"300.1.1.1/24"}));
     let r = ws.wait("tool error", |v| v["rid"] == 8);
     assert!(
         r["error"].as_str().unwrap_or("").contains("300.1.1.1"),
         "{r}"
+    );
+}
+
+/// A send to several clients reaches exactly those, and a send with a request id waits for
+/// room and is answered with the bytes queued (how the page sends a file piece by piece).
+#[test]
+fn sends_to_several_clients_and_acknowledged_sends() {
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"open","sid":"m","mode":"tcp-server","address":"127.0.0.1:0"}));
+    let port = port_in(ws.event("m", "listening")["addr"].as_str().expect("addr"));
+    let mut peers = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        peers.push(client(port));
+        ids.push(ws.event("m", "connected")["peer"].as_u64().expect("id"));
+    }
+    ws.send(json!({"op":"send","sid":"m","to":[ids[0], ids[2]],"data":"ab"}));
+    assert_eq!(read_n(&mut peers[0], 2), b"ab");
+    assert_eq!(read_n(&mut peers[2], 2), b"ab");
+    // The one left out gets only what is sent to all, after.
+    ws.send(json!({"op":"send","sid":"m","to":"all","data":"z"}));
+    assert_eq!(read_n(&mut peers[1], 1), b"z");
+
+    let piece = "41".repeat(100_000);
+    ws.send(json!({"op":"send","sid":"m","to":ids[1],"data":piece,"hex":true,"rid":5}));
+    let ack = ws.wait("send answer", |v| v["rid"] == 5);
+    assert_eq!(ack["result"]["queued"], 100_000, "{ack}");
+    assert_eq!(read_n(&mut peers[1], 100_000), vec![b'A'; 100_000]);
+    ws.send(json!({"op":"send","sid":"m","to":ids[1],"data":"4","hex":true,"rid":6}));
+    let bad = ws.wait("send error", |v| v["rid"] == 6);
+    assert!(bad["error"].as_str().unwrap_or("").contains("hex"), "{bad}");
+    ws.send(json!({"op":"send","sid":"m","to":[],"data":"x"}));
+    let none = ws.wait("no target", |v| v["sid"] == "m" && v.get("error").is_some());
+    assert!(
+        none["error"].as_str().unwrap_or("").contains("no client"),
+        "{none}"
+    );
+    // Nothing of the refused sends arrived: the next byte is the one sent after them.
+    ws.send(json!({"op":"send","sid":"m","to":ids[1],"data":"ok"}));
+    assert_eq!(read_n(&mut peers[1], 2), b"ok");
+}
+
+/// A peer streaming as fast as loopback goes: the page gets frames, not an event per read;
+/// what a frame cannot carry is counted as skipped, and the counters every frame carries
+/// end exact.
+#[test]
+fn a_fast_stream_comes_in_bounded_frames_with_exact_counters() {
+    const TOTAL: usize = 64 << 20;
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"open","sid":"f","mode":"tcp-server","address":"127.0.0.1:0"}));
+    let port = port_in(ws.event("f", "listening")["addr"].as_str().expect("addr"));
+    let mut peer = client(port);
+    ws.event("f", "connected");
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![0x5au8; 1 << 20];
+        for _ in 0..TOTAL >> 20 {
+            peer.write_all(&chunk).expect("peer write");
+        }
+        peer
+    });
+    let (mut frames, mut skipped, mut shown) = (0u64, 0u64, 0u64);
+    let start = Instant::now();
+    loop {
+        assert!(start.elapsed() < DEADLINE, "the stream did not end in time");
+        let msg = match ws.socket.read().expect("websocket read") {
+            Message::Text(t) => serde_json::from_str::<Value>(t.as_str()).expect("JSON"),
+            _ => continue,
+        };
+        let Some(events) = msg["events"].as_array() else {
+            continue;
+        };
+        frames += 1;
+        skipped += msg["skipped"]["bytes"].as_u64().unwrap_or(0);
+        shown += events
+            .iter()
+            .filter(|e| e["event"] == "received")
+            .map(|e| e["len"].as_u64().unwrap_or(0))
+            .sum::<u64>();
+        let payload: u64 = events.iter().map(|e| e["len"].as_u64().unwrap_or(0)).sum();
+        assert!(payload <= 256 << 10, "a frame carried {payload} bytes");
+        if msg["stats"]["bytes_in"] == TOTAL as u64 {
+            break;
+        }
+    }
+    drop(writer.join().expect("writer"));
+    assert_eq!(
+        shown + skipped,
+        TOTAL as u64,
+        "shown {shown} + skipped {skipped}"
+    );
+    assert!(
+        skipped > 0,
+        "64 MiB at loopback speed should not all fit in frames"
+    );
+    // About one frame per 50 ms, however many reads there were.
+    let bound = start.elapsed().as_millis() as u64 / 50 + 10;
+    assert!(frames <= bound, "{frames} frames in {:?}", start.elapsed());
+}
+
+/// The browser tests' folder: playwright-core is installed there by scripts/test.
+fn browser_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn node() -> std::path::PathBuf {
+    let node = require("node", "nodejs");
+    let dir = browser_dir();
+    assert!(
+        dir.join("node_modules/playwright-core/package.json")
+            .exists(),
+        "playwright-core is missing: run scripts/test, or `npm ci --prefix {}`",
+        dir.display()
+    );
+    node
+}
+
+fn node_run(script: &str, env: &[(&str, String)]) {
+    let mut cmd = std::process::Command::new(node());
+    cmd.args(if script.ends_with("unit.mjs") {
+        vec!["--test", script]
+    } else {
+        vec![script]
+    })
+    .current_dir(browser_dir())
+    .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run node");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    println!("{stdout}");
+}
+
+/// The page's pure functions (hex validation, display lines, search) under node's test
+/// runner.
+#[test]
+fn front_end_units() {
+    node_run("unit.mjs", &[]);
+}
+
+/// The whole page in headless Chromium against real peers: a GBK device in python, a
+/// reply, hex, a bad hex line that sends nothing, search, download, the chart, a kick, a
+/// DNS lookup against dnsmasq, and Chinese; screenshots of each view, no console errors.
+#[test]
+fn in_a_real_browser() {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "Chromium is missing: run scripts/test, or `apt-get install chromium fonts-wqy-microhei`"
+    );
+    python3();
+    let dns = crate::dns::Dnsmasq::start(&crate::dns::zone());
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-shots");
+    node_run(
+        "e2e.mjs",
+        &[
+            ("SOCKLAB", env!("CARGO_BIN_EXE_socklab").to_string()),
+            ("SHOTS", shots.display().to_string()),
+            ("DNS", dns.addr()),
+        ],
     );
 }

@@ -1,0 +1,189 @@
+// socklab web in a real browser: headless Chromium driven by playwright-core, against the
+// real binary and real peers on loopback. Run by tests/web.rs (web::in_a_real_browser),
+// which starts dnsmasq and passes:
+//   SOCKLAB  the binary     SHOTS  where screenshots go     DNS  dnsmasq's 127.0.0.1:PORT
+// Every wait is for something on the page or from a peer, with a deadline; never a sleep.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const bin = process.env.SOCKLAB;
+const shots = process.env.SHOTS;
+const dns = process.env.DNS;
+assert.ok(bin && shots && dns, 'SOCKLAB, SHOTS and DNS must be set (tests/web.rs does)');
+mkdirSync(shots, { recursive: true });
+const WAIT = 15000;
+
+function step(what) { console.log(`-- ${what}`); }
+
+// Lines a child prints, to wait for.
+function lines(child, name) {
+  const seen = [];
+  const waiters = [];
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      seen.push(line);
+      for (const w of [...waiters]) if (w.pred(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
+    }
+  });
+  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
+  return {
+    seen,
+    wait(what, pred) {
+      const found = seen.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve };
+        waiters.push(w);
+        setTimeout(() => reject(new Error(`${name}: no ${what} in ${WAIT} ms; saw ${JSON.stringify(seen)}`)), WAIT);
+      });
+    },
+  };
+}
+
+// The device: python's socket module, speaking GBK. It prints what it receives as hex, one
+// line per recv, and sends what it reads on stdin (hex lines).
+const DEVICE = `
+import socket, sys, threading
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", s.getsockname()[1], flush=True)
+def pump():
+    for line in sys.stdin:
+        s.sendall(bytes.fromhex(line.strip()))
+threading.Thread(target=pump, daemon=True).start()
+while True:
+    try:
+        b = s.recv(65536)
+    except ConnectionResetError:
+        print("reset", flush=True); break
+    if not b:
+        print("eof", flush=True); break
+    print("got", b.hex(), flush=True)
+`;
+
+const errors = [];
+const web = spawn(bin, ['web', '--lang', 'en'], { stdio: ['ignore', 'pipe', 'pipe'] });
+const webOut = lines(web, 'socklab web');
+let browser;
+let page;
+try {
+  const url = (await webOut.wait('URL', (l) => /http:\/\/127\.0\.0\.1:\d+\/\?token=/.test(l))).match(/http:\/\/\S+/)[0];
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.setDefaultTimeout(WAIT);
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+
+  step('the page loads with the token, which leaves the address bar');
+  await page.goto(url);
+  await page.locator('#conn.on').waitFor();
+  assert.ok(!page.url().includes('token'), page.url());
+  await page.screenshot({ path: `${shots}/1-start.png` });
+
+  step('a TCP server session in GBK on a free port');
+  const s = page.locator('main > section.session.active');
+  await s.locator('select.mode').selectOption('tcp-server');
+  await s.locator('select.encoding').selectOption('gbk');
+  await s.locator('input.address').fill('127.0.0.1:0');
+  await s.locator('button.openclose').click();
+  const reach = await s.locator('.reach').filter({ hasText: '127.0.0.1:' }).textContent();
+  const port = Number(reach.match(/127\.0\.0\.1:(\d+)/)[1]);
+
+  step('a device connects and sends GBK text and binary bytes');
+  const device = spawn('python3', ['-c', DEVICE, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const dev = lines(device, 'device');
+  await dev.wait('connection', (l) => l.startsWith('connected'));
+  await s.locator('.clients tbody tr').waitFor();
+  device.stdin.write('c4e3bac3a3acb7fecef1c6f70a\n'); // 你好，服务器\n in GBK
+  await s.locator('.log .vrow.in').filter({ hasText: '你好，服务器' }).waitFor();
+  device.stdin.write('010300ff\n');
+  await s.locator('.log .vrow.in').filter({ hasText: '\\x01\\x03\\x00' }).waitFor();
+
+  step('the hex view shows the bytes; the both view shows text and hex');
+  await s.locator('button[data-view="hex"]').click();
+  await s.locator('.log .vrow.hex').filter({ hasText: '01 03 00 ff' }).waitFor();
+  await s.locator('.log .vrow.hex').filter({ hasText: 'c4 e3 ba c3' }).waitFor();
+  await s.locator('button[data-view="both"]').click();
+  await s.locator('.log .vrow.text').filter({ hasText: '你好，服务器' }).waitFor();
+
+  step('a reply in GBK text reaches the device byte for byte');
+  await s.locator('select.eol').selectOption('lf');
+  await s.locator('textarea.data').fill('收到');
+  await s.locator('button.send').click();
+  await dev.wait('the GBK reply', (l) => l === 'got cad5b5bd0a');
+  await s.locator('.log .vrow.out').filter({ hasText: '收到' }).waitFor();
+
+  step('bad hex is marked, Send is off, and nothing is sent');
+  await s.locator('input.hex').check();
+  await s.locator('textarea.data').fill('de ad 0g');
+  await s.locator('.hexerr mark').waitFor();
+  assert.equal(await s.locator('.hexerr mark').textContent(), 'g');
+  assert.ok(await s.locator('button.send').isDisabled());
+  await s.locator('textarea.data').press('Control+Enter');
+  await page.screenshot({ path: `${shots}/2-session-both-badhex.png` });
+  await s.locator('textarea.data').fill('de ad be ef');
+  assert.ok(await s.locator('button.send').isEnabled());
+  await s.locator('textarea.data').press('Control+Enter');
+  // The next bytes the device gets are these: the bad line sent nothing.
+  const next = await dev.wait('the hex send', (l) => l.startsWith('got') && l !== 'got cad5b5bd0a');
+  assert.equal(next, 'got deadbeef');
+
+  step('search finds the text, the filter and the download work');
+  await s.locator('button[data-view="text"]').click();
+  await s.locator('input.search').fill('服务器');
+  await s.locator('.log mark').first().waitFor();
+  assert.match(await s.locator('.hits').textContent(), /1/);
+  await s.locator('input.search').fill('');
+  const [download] = await Promise.all([page.waitForEvent('download'), s.locator('select.dlformat').selectOption('text')]);
+  const saved = `${shots}/log.txt`;
+  await download.saveAs(saved);
+  const { readFileSync } = await import('node:fs');
+  assert.match(readFileSync(saved, 'utf8'), /你好，服务器/);
+
+  step('the throughput chart draws points');
+  await page.waitForFunction(() => Number(document.querySelector('main > section.active canvas.chart')?.dataset.points) >= 2);
+  await page.screenshot({ path: `${shots}/3-session-text.png` });
+
+  step('kick the device: it sees the connection end, the list empties');
+  await s.locator('.clients button.kick').click();
+  await dev.wait('the end of the connection', (l) => l === 'eof' || l === 'reset');
+  await s.locator('.clients tbody tr').waitFor({ state: 'detached' });
+  await s.locator('.log .vrow.info').filter({ hasText: 'kicked' }).waitFor();
+
+  step('the toolbox: a DNS lookup against the test dnsmasq');
+  await page.locator('header button[data-id="toolbox"]').click();
+  const form = page.locator('form[data-tool="dns"]');
+  await form.locator('input[name="name"]').fill('a.test');
+  await form.locator('input[name="server"]').fill(dns);
+  await form.locator('button').click();
+  await form.locator('.result').filter({ hasText: '192.0.2.10' }).waitFor();
+  await page.screenshot({ path: `${shots}/4-toolbox-dns.png`, fullPage: true });
+
+  step('the page in Chinese');
+  await page.locator('#lang').selectOption('zh');
+  await page.locator('header button[data-id="toolbox"]').filter({ hasText: '工具' }).waitFor();
+  await page.locator('#tabs button').first().click();
+  await s.locator('button.openclose').filter({ hasText: '关闭' }).waitFor();
+  await page.screenshot({ path: `${shots}/5-session-zh.png` });
+
+  device.kill();
+  assert.deepEqual(errors, [], 'the browser console has errors');
+  console.log('ok: every step passed; screenshots in', shots);
+} catch (e) {
+  // What the page looked like when it failed, for whoever reads the failure.
+  await page?.screenshot({ path: `${shots}/failed.png`, fullPage: true }).catch(() => {});
+  console.log(`the page at the failure: ${shots}/failed.png`);
+  throw e;
+} finally {
+  await browser?.close();
+  web.kill();
+}
