@@ -6,7 +6,7 @@ import { LogView } from './log.js';
 const MODES = ['tcp-client', 'tcp-server', 'udp-client', 'udp-server', 'tls-client', 'tls-server', 'unix-client', 'unix-server'];
 const ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'windows-1252', 'utf-16le', 'utf-16be', 'auto'];
 /// A file is sent in pieces of this many bytes, each acknowledged before the next.
-const PIECE = 256 << 10;
+const PIECE = 64 << 10;
 /// Throughput samples kept per session: one a second, five minutes.
 const SAMPLES = 300;
 
@@ -188,7 +188,15 @@ class SessionTab {
     $('.clear', view).onclick = () => this.clear();
     $('.peerfilter', view).onchange = (e) => { this.log.peer = e.target.value; this.log.rebuild(); };
     const search = $('.search', view);
-    search.oninput = () => { this.log.search = search.value; this.log.hit = -1; this.log.rebuild(); this.drawHits(); };
+    // Typing a search shows its first match at once; clearing it follows the log again.
+    search.oninput = () => {
+      const l = this.log;
+      l.search = search.value;
+      l.hit = -1;
+      l.rebuild();
+      if (l.search) l.find(1); else l.following = true;
+      this.drawHits();
+    };
     search.onkeydown = (e) => { if (e.key === 'Enter') { e.preventDefault(); this.log.find(e.shiftKey ? -1 : 1); this.drawHits(); } };
     $('.next', view).onclick = () => { this.log.find(1); this.drawHits(); };
     $('.prev', view).onclick = () => { this.log.find(-1); this.drawHits(); };

@@ -175,6 +175,7 @@ export class LogView {
     if (!this.hits.length) return;
     this.hit = (this.hit + dir + this.hits.length) % this.hits.length;
     this.following = false;
+    this.space.style.height = `${this.lines.length * LINE_H}px`;
     this.el.scrollTop = Math.max(0, this.hits[this.hit] * LINE_H - this.el.clientHeight / 2);
     this.schedule();
   }

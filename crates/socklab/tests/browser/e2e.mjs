@@ -5,7 +5,8 @@
 // Every wait is for something on the page or from a peer, with a deadline; never a sleep.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 
 const bin = process.env.SOCKLAB;
@@ -13,7 +14,8 @@ const shots = process.env.SHOTS;
 const dns = process.env.DNS;
 assert.ok(bin && shots && dns, 'SOCKLAB, SHOTS and DNS must be set (tests/web.rs does)');
 mkdirSync(shots, { recursive: true });
-const WAIT = 15000;
+// Generous: Chromium on a busy 2-core machine can take seconds for a step.
+const WAIT = 45000;
 
 function step(what) { console.log(`-- ${what}`); }
 
@@ -50,12 +52,23 @@ function lines(child, name) {
 // The device: python's socket module, speaking GBK. It prints what it receives as hex, one
 // line per recv, and sends what it reads on stdin (hex lines).
 const DEVICE = `
-import socket, sys, threading
+import hashlib, socket, sys, threading
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 print("connected", s.getsockname()[1], flush=True)
+got = bytearray()
+lock = threading.Lock()
 def pump():
     for line in sys.stdin:
-        s.sendall(bytes.fromhex(line.strip()))
+        line = line.strip()
+        if line == "mark":
+            with lock:
+                got.clear()
+            print("marked", flush=True)
+        elif line == "digest":
+            with lock:
+                print("digest", len(got), hashlib.sha256(got).hexdigest(), flush=True)
+        else:
+            s.sendall(bytes.fromhex(line))
 threading.Thread(target=pump, daemon=True).start()
 while True:
     try:
@@ -64,7 +77,12 @@ while True:
         print("reset", flush=True); break
     if not b:
         print("eof", flush=True); break
-    print("got", b.hex(), flush=True)
+    with lock:
+        got.extend(b)
+        n = len(got)
+    if len(b) <= 64:
+        print("got", b.hex(), flush=True)
+    print("total", n, flush=True)
 `;
 
 const errors = [];
@@ -137,6 +155,33 @@ try {
   const next = await dev.wait('the hex send', (l) => l.startsWith('got') && l !== 'got cad5b5bd0a');
   assert.equal(next, 'got deadbeef');
 
+  step('loop send: three times, every 50 ms, then it stops by itself');
+  device.stdin.write('mark\n');
+  await dev.wait('the mark', (l) => l === 'marked');
+  await s.locator('input.hex').uncheck();
+  await s.locator('select.eol').selectOption('none');
+  await s.locator('textarea.data').fill('ping');
+  await s.locator('input.interval').fill('50');
+  await s.locator('input.times').fill('3');
+  await s.locator('button.loopbtn').click();
+  await s.locator('button.loopbtn').filter({ hasText: /^Loop$/ }).waitFor();
+  await dev.wait('three pings', (l) => l === 'total 12');
+  device.stdin.write('digest\n');
+  const loopDigest = await dev.wait('the digest', (l) => l.startsWith('digest'));
+  assert.equal(loopDigest, `digest 12 ${createHash('sha256').update('pingpingping').digest('hex')}`);
+
+  step('send a file of 5 pieces and a bit: the device gets every byte');
+  const file = randomBytes((320 << 10) + 7);
+  writeFileSync(`${shots}/upload.bin`, file);
+  device.stdin.write('mark\n');
+  await dev.wait('the second mark', (l) => l === 'marked' && dev.seen.filter((x) => x === 'marked').length === 2);
+  await s.locator('input.file').setInputFiles(`${shots}/upload.bin`);
+  await dev.wait('the whole file', (l) => l === `total ${file.length}`);
+  await s.locator('.log .vrow.info').filter({ hasText: `sent upload.bin: ${file.length} bytes` }).waitFor();
+  device.stdin.write('digest\n');
+  const fileDigest = await dev.wait('the file digest', (l) => l.startsWith(`digest ${file.length}`));
+  assert.equal(fileDigest, `digest ${file.length} ${createHash('sha256').update(file).digest('hex')}`);
+
   step('search finds the text, the filter and the download work');
   await s.locator('button[data-view="text"]').click();
   await s.locator('input.search').fill('服务器');
@@ -146,7 +191,6 @@ try {
   const [download] = await Promise.all([page.waitForEvent('download'), s.locator('select.dlformat').selectOption('text')]);
   const saved = `${shots}/log.txt`;
   await download.saveAs(saved);
-  const { readFileSync } = await import('node:fs');
   assert.match(readFileSync(saved, 'utf8'), /你好，服务器/);
 
   step('the throughput chart draws points');
