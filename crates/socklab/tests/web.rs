@@ -620,3 +620,162 @@ fn in_a_real_browser() {
         ],
     );
 }
+
+/// A python peer for the session tests below: it connects (or sends a first datagram),
+/// prints each thing it receives as hex, and sends each hex line of its stdin.
+const PY_PEER: &str = r#"
+import socket, ssl, sys
+kind, where = sys.argv[1], sys.argv[2]
+if kind == "udp":
+    host, port = where.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, int(port)))
+elif kind == "unix":
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(where)
+else:
+    host, port = where.rsplit(":", 1)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(socket.create_connection((host, int(port))), server_hostname="localhost")
+print("ready", flush=True)
+for line in sys.stdin:
+    s.sendall(bytes.fromhex(line.strip())) if kind != "udp" else s.send(bytes.fromhex(line.strip()))
+    print("got", s.recv(65536).hex(), flush=True)
+"#;
+
+fn py_peer(kind: &str, where_: &str) -> (Proc, Lines, std::process::ChildStdin) {
+    let mut cmd = std::process::Command::new(python3());
+    cmd.args(["-c", PY_PEER, kind, where_])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut proc = Proc::spawn(cmd, "python peer");
+    let stdin = proc.stdin();
+    let mut out = Lines::new(proc.stdout());
+    out.wait_for("ready");
+    (proc, out, stdin)
+}
+
+/// Open a server session of `mode` on `address`; its listening address.
+fn open_server(ws: &mut Ws, sid: &str, mode: &str, address: &str) -> String {
+    ws.send(json!({"op":"open","sid":sid,"mode":mode,"address":address,"encoding":"gbk"}));
+    ws.event(sid, "listening")["addr"]
+        .as_str()
+        .expect("addr")
+        .to_string()
+}
+
+/// The peer sends 你好 in GBK; the session shows it as text; the answer 好 goes back to it.
+fn exchange(ws: &mut Ws, sid: &str, out: &mut Lines, stdin: &mut std::process::ChildStdin) {
+    writeln!(stdin, "c4e3bac3").expect("peer stdin");
+    let got = ws.event(sid, "received");
+    assert_eq!(got["text"], "你好", "{got}");
+    ws.send(json!({"op":"send","sid":sid,"data":"好","eol":"lf"}));
+    out.wait_for("got bac30a");
+}
+
+#[test]
+fn a_udp_server_session_answers_the_last_sender() {
+    let web = Web::start();
+    let mut ws = web.ws();
+    let addr = open_server(&mut ws, "u", "udp-server", "127.0.0.1:0");
+    let (_p, mut out, mut stdin) = py_peer("udp", &addr);
+    exchange(&mut ws, "u", &mut out, &mut stdin);
+}
+
+#[test]
+fn a_unix_server_session() {
+    let web = Web::start();
+    let mut ws = web.ws();
+    let dir = TempDir::new("web-unix");
+    let path = dir.0.join("s.sock").display().to_string();
+    let addr = open_server(&mut ws, "x", "unix-server", &path);
+    assert_eq!(addr, format!("unix:{path}"));
+    let (_p, mut out, mut stdin) = py_peer("unix", &path);
+    exchange(&mut ws, "x", &mut out, &mut stdin);
+}
+
+#[test]
+fn a_tls_server_session_with_its_own_certificate() {
+    let web = Web::start();
+    let mut ws = web.ws();
+    let addr = open_server(&mut ws, "t", "tls-server", "127.0.0.1:0");
+    let (_p, mut out, mut stdin) = py_peer("tls", &addr);
+    exchange(&mut ws, "t", &mut out, &mut stdin);
+}
+
+/// A client session to a real server: socklab's own listen --echo.
+#[test]
+fn a_tcp_client_session_to_a_real_server() {
+    let (_server, _lines, port) = socklab_server(&["--echo"]);
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"open","sid":"c","mode":"tcp-client","address":format!("127.0.0.1:{port}"),"encoding":"gbk"}));
+    ws.wait("connected state", |v| {
+        v["sid"] == "c" && v["state"] == "connected"
+    });
+    ws.send(json!({"op":"send","sid":"c","data":"你好"}));
+    let echo = ws.event("c", "received");
+    assert_eq!(echo["hex"], "c4e3bac3", "{echo}");
+    assert_eq!(echo["text"], "你好");
+}
+
+/// `--open` hands the URL to xdg-open (here a stand-in on PATH that writes it down).
+#[test]
+fn open_hands_the_url_to_the_browser() {
+    let dir = TempDir::new("web-open");
+    let seen = dir.0.join("url");
+    let fake = dir.0.join("xdg-open");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$1\" > {}.tmp && mv {0}.tmp {0}\n",
+            seen.display()
+        ),
+    )
+    .expect("write fake xdg-open");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.0.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = socklab();
+    cmd.args(["web", "--open"])
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut proc = Proc::spawn(cmd, "socklab web --open");
+    let line = Lines::new(proc.stdout()).wait_for("socklab web: http://");
+    let url = line.trim_start_matches("socklab web: ").trim().to_string();
+    let start = Instant::now();
+    let opened = loop {
+        if let Ok(s) = std::fs::read_to_string(&seen) {
+            break s;
+        }
+        assert!(start.elapsed() < DEADLINE, "xdg-open was not run");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(opened.trim(), url);
+}
+
+/// Binding every interface works but says plainly that other machines can reach the page.
+#[test]
+fn a_non_loopback_bind_warns() {
+    let mut cmd = socklab();
+    cmd.args(["web", "--bind", "0.0.0.0:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut proc = Proc::spawn(cmd, "socklab web --bind 0.0.0.0:0");
+    let warning = Lines::new(proc.stderr()).wait_for("warning");
+    assert!(
+        warning.contains("0.0.0.0") && warning.contains("not a loopback address"),
+        "{warning}"
+    );
+    Lines::new(proc.stdout()).wait_for("socklab web: http://127.0.0.1:");
+}
