@@ -89,25 +89,25 @@ fn parse_mask(text: &str, address: IpAddr, whole: &str) -> Result<u8> {
             }),
         };
     }
-    match (address, text.parse::<IpAddr>()) {
-        (IpAddr::V4(_), Ok(IpAddr::V4(mask))) => {
-            let bits = u32::from(mask);
+    // One check for both families: an IPv4 mask is moved to the top of 128 bits, where
+    // its one bits must come first just as an IPv6 mask's do.
+    let bits = match (address, text.parse::<IpAddr>()) {
+        (IpAddr::V4(_), Ok(IpAddr::V4(mask))) => Some(u128::from(u32::from(mask)) << 96),
+        (IpAddr::V6(_), Ok(IpAddr::V6(mask))) => Some(u128::from(mask)),
+        _ => None,
+    };
+    match bits {
+        Some(bits) => {
             let ones = bits.leading_ones();
             if bits.checked_shl(ones).unwrap_or(0) != 0 {
+                let example = if address.is_ipv4() {
+                    "255.255.255.0"
+                } else {
+                    "ffff:ffff:ffff:ffff::"
+                };
                 return Err(Error::Subnet {
                     input: whole.into(),
-                    reason: format!("mask {mask} is not contiguous (its one bits must all come first, as in 255.255.255.0)"),
-                });
-            }
-            Ok(ones as u8)
-        }
-        (IpAddr::V6(_), Ok(IpAddr::V6(mask))) => {
-            let bits = u128::from(mask);
-            let ones = bits.leading_ones();
-            if bits.checked_shl(ones).unwrap_or(0) != 0 {
-                return Err(Error::Subnet {
-                    input: whole.into(),
-                    reason: format!("mask {mask} is not contiguous"),
+                    reason: format!("mask {text} is not contiguous (its one bits must all come first, as in {example})"),
                 });
             }
             Ok(ones as u8)
