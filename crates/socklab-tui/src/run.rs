@@ -709,3 +709,69 @@ fn on_mouse(app: &mut App, m: &MouseEvent) -> Action {
     }
     Action::None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::SendTarget;
+    use crossterm::event::MouseEvent;
+    use socklab_core::session::{Addr, EventKind, Peer, Scheme};
+
+    fn mouse(kind: MouseEventKind, column: u16, row: u16) -> TermEvent {
+        TermEvent::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    #[test]
+    fn a_click_on_a_client_chooses_it_and_the_wheel_scrolls() {
+        let mut app = App::new(Lang::En, 100);
+        app.mode = Mode::Server;
+        app.state = crate::app::State::Listening;
+        app.screen = Rect::new(0, 0, 110, 30);
+        for (id, port) in [(1, 4001), (2, 4002)] {
+            app.apply(&Event::now(EventKind::Connected {
+                peer: Peer {
+                    id,
+                    addr: Addr::Ip(format!("127.0.0.1:{port}").parse().unwrap()),
+                },
+                local: Addr::Ip("127.0.0.1:7".parse().unwrap()),
+                transport: Scheme::Tcp,
+                cred: None,
+            }));
+        }
+        let list = ui::areas(app.screen, &app)
+            .clients
+            .expect("a server has a list");
+        // Border, header, "all", #1, #2.
+        let click = MouseEventKind::Down(MouseButton::Left);
+        on_term_event(&mut app, &mouse(click, list.x + 3, list.y + 4));
+        assert_eq!(app.target, SendTarget::Peer(2));
+        assert_eq!(app.focus, Focus::Clients);
+        on_term_event(&mut app, &mouse(click, list.x + 3, list.y + 2));
+        assert_eq!(app.target, SendTarget::All);
+        // Below the last client: nothing chosen.
+        on_term_event(&mut app, &mouse(click, list.x + 3, list.y + 6));
+        assert_eq!(app.target, SendTarget::All);
+        let a = ui::areas(app.screen, &app);
+        on_term_event(&mut app, &mouse(click, a.send.x + 4, a.send.y + 1));
+        assert_eq!(app.focus, Focus::Send);
+        on_term_event(
+            &mut app,
+            &mouse(MouseEventKind::ScrollUp, a.received.x + 2, a.received.y + 2),
+        );
+        assert_eq!(app.scroll, 1, "two entries: up to the older one");
+        on_term_event(
+            &mut app,
+            &mouse(
+                MouseEventKind::ScrollDown,
+                a.received.x + 2,
+                a.received.y + 2,
+            ),
+        );
+        assert_eq!(app.scroll, 0);
+    }
+}
