@@ -1,6 +1,9 @@
 //! The UI's state and every decision that does not need a terminal: what a key does, what
 //! an event changes, what a send turns into. Rendering only reads it.
 
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
 use socklab_core::codec::{encode_input, Encoding, InputOptions};
 use socklab_core::session::{Command, Direction, Event, EventKind, PeerId, Target};
@@ -8,17 +11,117 @@ use tui_input::Input;
 
 use crate::i18n::{t, Key, Lang};
 use crate::scrollback::{Entry, EntryKind, Scrollback};
+use crate::search::Query;
 use crate::settings::{Preset, Settings};
 
 /// Lines kept in the send box's history.
 const SEND_HISTORY: usize = 100;
 
-/// Client or server. UDP, Unix and TLS are reached by a scheme in the address
-/// (`udp://host:port`), as on the command line.
+/// Client or server; with the [`Transport`], the mode the panel opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Client,
     Server,
+}
+
+/// What the panel opens over. The address is typed without a scheme (`127.0.0.1:7788`, or a
+/// path for Unix); one typed with a scheme (`udp://...`, as on the command line) picks the
+/// transport itself when the panel opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Udp,
+    Tls,
+    Unix,
+    UnixGram,
+}
+
+impl Transport {
+    /// The scheme put before the address to make an endpoint.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Transport::Tcp => "",
+            Transport::Udp => "udp://",
+            Transport::Tls => "tls://",
+            Transport::Unix => "unix:",
+            Transport::UnixGram => "unixgram:",
+        }
+    }
+
+    /// The name in the settings file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Tls => "tls",
+            Transport::Unix => "unix",
+            Transport::UnixGram => "unixgram",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Transport> {
+        [
+            Transport::Tcp,
+            Transport::Udp,
+            Transport::Tls,
+            Transport::Unix,
+            Transport::UnixGram,
+        ]
+        .into_iter()
+        .find(|t| t.name() == s)
+    }
+
+    /// The transport named by a scheme at the start of `address`, and the rest of it.
+    /// `unixgram:` is tried before `unix:`, which it starts with.
+    pub fn split(address: &str) -> Option<(Transport, &str)> {
+        const SCHEMES: [(&str, Transport); 5] = [
+            ("tcp://", Transport::Tcp),
+            ("udp://", Transport::Udp),
+            ("tls://", Transport::Tls),
+            ("unixgram:", Transport::UnixGram),
+            ("unix:", Transport::Unix),
+        ];
+        SCHEMES.iter().find_map(|(p, t)| {
+            let head = address.get(..p.len())?;
+            head.eq_ignore_ascii_case(p)
+                .then(|| (*t, &address[p.len()..]))
+        })
+    }
+
+    pub fn is_datagram(self) -> bool {
+        matches!(self, Transport::Udp | Transport::UnixGram)
+    }
+}
+
+/// The modes F6 cycles through, in order.
+pub const MODES: [(Transport, Mode); 10] = [
+    (Transport::Tcp, Mode::Client),
+    (Transport::Tcp, Mode::Server),
+    (Transport::Udp, Mode::Client),
+    (Transport::Udp, Mode::Server),
+    (Transport::Tls, Mode::Client),
+    (Transport::Tls, Mode::Server),
+    (Transport::Unix, Mode::Client),
+    (Transport::Unix, Mode::Server),
+    (Transport::UnixGram, Mode::Client),
+    (Transport::UnixGram, Mode::Server),
+];
+
+/// The label of a mode in the panel.
+pub fn mode_label(lang: Lang, transport: Transport, mode: Mode) -> &'static str {
+    let key = match (transport, mode) {
+        (Transport::Tcp, Mode::Client) => Key::TcpClient,
+        (Transport::Tcp, Mode::Server) => Key::TcpServer,
+        (Transport::Udp, Mode::Client) => Key::UdpClient,
+        (Transport::Udp, Mode::Server) => Key::UdpServer,
+        (Transport::Tls, Mode::Client) => Key::TlsClient,
+        (Transport::Tls, Mode::Server) => Key::TlsServer,
+        (Transport::Unix, Mode::Client) => Key::UnixClient,
+        (Transport::Unix, Mode::Server) => Key::UnixServer,
+        (Transport::UnixGram, Mode::Client) => Key::UnixGramClient,
+        (Transport::UnixGram, Mode::Server) => Key::UnixGramServer,
+    };
+    t(lang, key)
 }
 
 /// Where the session is.
@@ -153,6 +256,63 @@ impl Counters {
     }
 }
 
+/// The send box sent again and again (Ctrl-R), every `interval`.
+#[derive(Debug, Clone)]
+pub struct Looping {
+    pub bytes: Bytes,
+    pub to: Target,
+    /// Sends so far.
+    pub count: u64,
+    /// When the next send is due; a send that comes late pushes the next one back rather
+    /// than catching up, so the loop never sends faster than its interval.
+    pub next: Instant,
+}
+
+/// The default loop interval, and the bounds of what may be set.
+pub const LOOP_DEFAULT: Duration = Duration::from_secs(1);
+pub const LOOP_MIN: Duration = Duration::from_millis(10);
+pub const LOOP_MAX: Duration = Duration::from_secs(24 * 3600);
+
+/// What the prompt over the status bar asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Ctrl-S: a name to save the panel under.
+    Preset,
+    /// Ctrl-T: the loop interval.
+    Interval,
+    /// Ctrl-O: a file to send.
+    SendFile,
+    /// `/`: text (or hex) to find in the received pane.
+    Search,
+    /// Ctrl-X: where to save the received pane.
+    SaveLog,
+}
+
+/// A one-line question over the status bar.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: Input,
+}
+
+/// A file going out (Ctrl-O), for the gauge: `sent` counts the session's Sent events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSend {
+    pub path: String,
+    pub total: u64,
+    pub sent: u64,
+}
+
+/// A search in the received pane: the query and the entries that match it, by number
+/// (see [`Scrollback::number`]), oldest first.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub query: Query,
+    pub hits: Vec<u64>,
+    /// The hit shown, an index into `hits`.
+    pub current: Option<usize>,
+}
+
 /// The encodings F7 cycles through: what embedded devices and Chinese tools send.
 pub const ENCODINGS: &[&str] = &["utf-8", "gbk", "gb18030", "big5", "shift_jis", "auto"];
 
@@ -160,6 +320,10 @@ pub const ENCODINGS: &[&str] = &["utf-8", "gbk", "gb18030", "big5", "shift_jis",
 pub struct App {
     pub lang: Lang,
     pub mode: Mode,
+    pub transport: Transport,
+    /// TLS client: verify the server's certificate against the system roots (Ctrl-V turns
+    /// it off, like `--insecure`; the session then warns in the log).
+    pub tls_verify: bool,
     pub address: Input,
     pub encoding: Encoding,
     pub state: State,
@@ -180,6 +344,10 @@ pub struct App {
     pub status: Option<Status>,
     pub counters: Counters,
     pub help: bool,
+    /// Lines of the help scrolled off the top, when it is taller than the terminal.
+    pub help_scroll: u16,
+    /// A connect attempt failed and was logged (see [`App::ended`]).
+    pub connect_failed: bool,
     pub quit: bool,
     /// The clock for "connected for": set by the loop, fixed in tests.
     pub now: jiff::Timestamp,
@@ -189,8 +357,17 @@ pub struct App {
     pub settings: Settings,
     /// The preset last loaded or saved, for Ctrl-P to go on from.
     pub preset: Option<String>,
-    /// The preset name being typed (Ctrl-S), shown over the status bar.
-    pub prompt: Option<Input>,
+    /// A question being answered over the status bar (a preset name, a path ...).
+    pub prompt: Option<Prompt>,
+    /// How often the loop sends (Ctrl-T sets it; remembered).
+    pub loop_interval: Duration,
+    pub looping: Option<Looping>,
+    /// The file being sent, for the gauge.
+    pub file_send: Option<FileSend>,
+    /// The last path typed at the file and save prompts, offered again.
+    pub last_file: String,
+    pub last_save: String,
+    pub search: Option<Search>,
     /// Lines sent from the send box, oldest first, and where Up/Down is in them.
     pub sent_lines: Vec<String>,
     pub sent_pos: Option<usize>,
@@ -200,6 +377,8 @@ pub struct App {
     /// Where the settings are written; `None` when they must not be (no config directory,
     /// or a file that could not be read and is left as it is).
     pub settings_path: Option<std::path::PathBuf>,
+    /// The terminal's size at the last frame, for the mouse to find what was clicked.
+    pub screen: ratatui::layout::Rect,
 }
 
 /// What a key asks of the loop beyond changing state.
@@ -213,6 +392,10 @@ pub enum Action {
     Command(Command),
     /// Write the settings file now (a preset was saved).
     SaveSettings,
+    /// Check this file and send it in pieces, with a gauge.
+    SendFile(PathBuf),
+    /// Write the received pane, as viewed, to this file.
+    SaveLog(PathBuf),
 }
 
 impl App {
@@ -220,6 +403,8 @@ impl App {
         App {
             lang,
             mode: Mode::Client,
+            transport: Transport::Tcp,
+            tls_verify: true,
             address: Input::default(),
             encoding: Encoding::UTF8,
             state: State::Idle,
@@ -238,16 +423,25 @@ impl App {
             status: None,
             counters: Counters::default(),
             help: false,
+            help_scroll: 0,
+            connect_failed: false,
             quit: false,
             now: jiff::Timestamp::now(),
             dirty: true,
             settings: Settings::default(),
             preset: None,
             prompt: None,
+            loop_interval: LOOP_DEFAULT,
+            looping: None,
+            file_send: None,
+            last_file: String::new(),
+            last_save: String::new(),
+            search: None,
             sent_lines: Vec::new(),
             sent_pos: None,
             local_addrs: Vec::new(),
             settings_path: None,
+            screen: ratatui::layout::Rect::new(0, 0, 80, 24),
         }
     }
 
@@ -263,24 +457,65 @@ impl App {
 
     /// Ctrl-S: ask for a preset name, offering the current one.
     pub fn start_prompt(&mut self) {
-        self.prompt = Some(Input::new(self.preset.clone().unwrap_or_default()));
+        let name = self.preset.clone().unwrap_or_default();
+        self.ask(PromptKind::Preset, name);
+    }
+
+    /// Open the prompt for `kind`, offering `value`.
+    pub fn ask(&mut self, kind: PromptKind, value: String) {
+        self.prompt = Some(Prompt {
+            kind,
+            input: Input::new(value),
+        });
         self.dirty = true;
     }
 
-    /// Enter on the preset prompt: the panel saved under the typed name.
+    /// Enter on the prompt: what the answer asks for.
     pub fn finish_prompt(&mut self) -> Action {
-        let Some(input) = self.prompt.take() else {
+        let Some(prompt) = self.prompt.take() else {
             return Action::None;
         };
         self.dirty = true;
-        let name = input.value().trim().to_string();
-        if name.is_empty() {
+        let value = prompt.input.value().trim().to_string();
+        if value.is_empty() {
             return Action::None;
         }
-        self.settings.presets.insert(name.clone(), Preset::of(self));
-        self.info(format!("{} {name}", t(self.lang, Key::MsgPresetSaved)));
-        self.preset = Some(name);
-        Action::SaveSettings
+        match prompt.kind {
+            PromptKind::Preset => {
+                self.settings
+                    .presets
+                    .insert(value.clone(), Preset::of(self));
+                self.info(format!("{} {value}", t(self.lang, Key::MsgPresetSaved)));
+                self.preset = Some(value);
+                Action::SaveSettings
+            }
+            PromptKind::Interval => {
+                match parse_interval(&value) {
+                    Ok(d) => {
+                        self.loop_interval = d;
+                        self.info(format!(
+                            "{} {}",
+                            t(self.lang, Key::MsgInterval),
+                            show_interval(d)
+                        ));
+                    }
+                    Err(e) => self.error(format!("{}: {e}", t(self.lang, Key::ErrInterval))),
+                }
+                Action::None
+            }
+            PromptKind::SendFile => {
+                self.last_file = value.clone();
+                Action::SendFile(PathBuf::from(value))
+            }
+            PromptKind::SaveLog => {
+                self.last_save = value.clone();
+                Action::SaveLog(PathBuf::from(value))
+            }
+            PromptKind::Search => {
+                self.search_for(&value);
+                Action::None
+            }
+        }
     }
 
     /// Ctrl-P: the next preset into the panel, while closed.
@@ -321,6 +556,257 @@ impl App {
         self.dirty = true;
     }
 
+    /// Ctrl-J or Alt-Enter in the send box: a new line at the cursor.
+    pub fn newline(&mut self) {
+        let at = self.send.cursor();
+        let mut v: String = self.send.value().chars().take(at).collect();
+        v.push('\n');
+        v.extend(self.send.value().chars().skip(at));
+        self.send = Input::new(v).with_cursor(at + 1);
+        self.sent_pos = None;
+        self.dirty = true;
+    }
+
+    /// The send box's cursor as (line, column), both in characters.
+    pub fn send_cursor(&self) -> (usize, usize) {
+        cursor_line_col(self.send.value(), self.send.cursor())
+    }
+
+    /// Up (`up`) or Down in the send box: to the same column of the line above or below.
+    /// False on the first (last) line, where the key recalls earlier lines instead.
+    pub fn move_line(&mut self, up: bool) -> bool {
+        let value = self.send.value();
+        let lines: Vec<&str> = value.split('\n').collect();
+        let (line, col) = self.send_cursor();
+        let to = match up {
+            true if line > 0 => line - 1,
+            false if line + 1 < lines.len() => line + 1,
+            _ => return false,
+        };
+        // Characters before line `to`, each line followed by its newline.
+        let start: usize = lines[..to].iter().map(|l| l.chars().count() + 1).sum();
+        let cursor = start + col.min(lines[to].chars().count());
+        self.send = Input::new(value.to_string()).with_cursor(cursor);
+        self.dirty = true;
+        true
+    }
+
+    /// `/` answered: find `query` in the kept entries, as the pane shows them now, and go
+    /// to the newest match.
+    pub fn search_for(&mut self, query: &str) {
+        let query = Query::new(query);
+        let hits: Vec<u64> = self
+            .history
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| query.matches(e, self.view))
+            .map(|(i, _)| self.history.number(i))
+            .collect();
+        if hits.is_empty() {
+            self.error(format!("{}: {}", t(self.lang, Key::NotFound), query.text));
+            self.search = None;
+            return;
+        }
+        let current = hits.len() - 1;
+        self.search = Some(Search {
+            query,
+            hits,
+            current: Some(current),
+        });
+        self.show_hit();
+    }
+
+    /// The view changed: the same query, matched as the pane now shows entries.
+    pub fn research(&mut self) {
+        if let Some(q) = self.search.as_ref().map(|s| s.query.text.clone()) {
+            self.search_for(&q);
+        }
+    }
+
+    /// `n` (`older`) or `N`: the next match up or down, wrapping around.
+    pub fn search_step(&mut self, older: bool) {
+        let Some(s) = self.search.as_mut() else {
+            self.info(t(self.lang, Key::NoSearch));
+            return;
+        };
+        // Hits that fell off the scrollback are forgotten.
+        let first_kept = self.history.number(0);
+        let before = s.hits.len();
+        s.hits.retain(|n| *n >= first_kept);
+        let gone = before - s.hits.len();
+        if s.hits.is_empty() {
+            self.search = None;
+            self.error(t(self.lang, Key::NotFound));
+            return;
+        }
+        let n = s.hits.len();
+        let at = s
+            .current
+            .map_or(n - 1, |c| c.saturating_sub(gone).min(n - 1));
+        s.current = Some(if older {
+            (at + n - 1) % n
+        } else {
+            (at + 1) % n
+        });
+        self.show_hit();
+    }
+
+    /// Scroll so the current hit is the last entry on screen, and say which it is.
+    fn show_hit(&mut self) {
+        let Some(s) = &self.search else { return };
+        let Some(number) = s.current.and_then(|c| s.hits.get(c)).copied() else {
+            return;
+        };
+        let (which, of) = (s.current.unwrap_or(0) + 1, s.hits.len());
+        if let Some(i) = self.history.index_of(number) {
+            self.scroll = self.history.len() - 1 - i;
+            self.paused = true;
+        }
+        let q = s.query.text.clone();
+        self.info(format!("{} {q}: {which}/{of}", t(self.lang, Key::Found)));
+    }
+
+    /// The number of the entry the search is on, to mark it.
+    pub fn current_hit(&self) -> Option<u64> {
+        let s = self.search.as_ref()?;
+        s.current.and_then(|c| s.hits.get(c)).copied()
+    }
+
+    /// A checked file starts going out: the gauge appears (an empty file sends nothing).
+    pub fn start_file(&mut self, path: String, total: u64) -> bool {
+        if total == 0 {
+            self.info(format!("{} {path}", t(self.lang, Key::EmptyFile)));
+            return false;
+        }
+        self.file_send = Some(FileSend {
+            path,
+            total,
+            sent: 0,
+        });
+        self.dirty = true;
+        true
+    }
+
+    /// The file could not be read, or the session went away: the gauge goes, with a note.
+    pub fn file_stopped(&mut self, why: &str) {
+        if let Some(f) = self.file_send.take() {
+            let msg = format!(
+                "{} {}: {}/{} ({why})",
+                t(self.lang, Key::FileStopped),
+                f.path,
+                f.sent,
+                f.total
+            );
+            self.log(jiff::Timestamp::now(), EntryKind::Error(msg.clone()));
+            self.error(msg);
+        }
+    }
+
+    /// Bytes went out while a file is going: the gauge moves, and at the total it is done.
+    fn file_progress(&mut self, n: u64) {
+        let Some(f) = self.file_send.as_mut() else {
+            return;
+        };
+        f.sent = (f.sent + n).min(f.total);
+        if f.sent >= f.total {
+            let msg = format!(
+                "{} {}: {} {}",
+                t(self.lang, Key::FileSent),
+                f.path,
+                f.total,
+                t(self.lang, Key::BytesWord)
+            );
+            self.file_send = None;
+            self.info(msg);
+        }
+    }
+
+    /// Ctrl-R: start sending the send box every `loop_interval`, or stop. The first send
+    /// is due at once; bad input starts nothing.
+    pub fn toggle_loop(&mut self, now: Instant) {
+        if let Some(l) = self.looping.take() {
+            self.info(format!(
+                "{} ({} {})",
+                t(self.lang, Key::MsgLoopStopped),
+                l.count,
+                t(self.lang, Key::Sends)
+            ));
+            return;
+        }
+        if let Err(e) = self.can_send() {
+            self.error(e);
+            return;
+        }
+        match self.parse_send() {
+            Ok(bytes) => {
+                self.looping = Some(Looping {
+                    bytes: Bytes::from(bytes),
+                    to: self.session_target(),
+                    count: 0,
+                    next: now,
+                });
+                self.dirty = true;
+            }
+            Err(e) => self.send_failed(e),
+        }
+    }
+
+    /// The loop's send if one is due at `now`.
+    pub fn loop_tick(&mut self, now: Instant) -> Option<Command> {
+        let interval = self.loop_interval;
+        let l = self.looping.as_mut()?;
+        if now < l.next {
+            return None;
+        }
+        l.count += 1;
+        l.next = now + interval;
+        self.dirty = true;
+        Some(Command::Send {
+            to: l.to.clone(),
+            bytes: l.bytes.clone(),
+        })
+    }
+
+    /// When the loop wants to be woken, if it runs.
+    pub fn loop_deadline(&self) -> Option<Instant> {
+        self.looping.as_ref().map(|l| l.next)
+    }
+
+    /// The loop ends with the session or an error, and says so with its count.
+    pub fn stop_loop(&mut self) {
+        if let Some(l) = self.looping.take() {
+            self.log(
+                jiff::Timestamp::now(),
+                EntryKind::Info(format!(
+                    "{} ({} {})",
+                    t(self.lang, Key::MsgLoopStopped),
+                    l.count,
+                    t(self.lang, Key::Sends)
+                )),
+            );
+        }
+    }
+
+    /// Why nothing can be sent now, if so.
+    fn can_send(&self) -> Result<(), &'static str> {
+        if !self.is_open() {
+            return Err(t(self.lang, Key::ErrNotOpen));
+        }
+        if self.mode == Mode::Server && self.peers.is_empty() {
+            return Err(t(self.lang, Key::NoClient));
+        }
+        Ok(())
+    }
+
+    fn send_failed(&mut self, e: SendError) {
+        let msg = if self.send_hex {
+            format!("{}: {}", t(self.lang, Key::ErrBadHex), e.message)
+        } else {
+            e.message
+        };
+        self.error(msg);
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(
             self.state,
@@ -345,7 +831,13 @@ impl App {
     }
 
     fn log(&mut self, time: jiff::Timestamp, kind: EntryKind) {
-        self.history.push(Entry { time, kind });
+        let entry = Entry { time, kind };
+        if let Some(s) = self.search.as_mut() {
+            if s.query.matches(&entry, self.view) {
+                s.hits.push(self.history.number(self.history.len()));
+            }
+        }
+        self.history.push(entry);
         if self.paused || self.scroll > 0 {
             // Keep the same entries in view while new ones arrive below.
             self.scroll = (self.scroll + 1).min(self.history.len().saturating_sub(1));
@@ -365,6 +857,7 @@ impl App {
                 let msg = format!("{} {addr}: {reason}", t(self.lang, Key::ErrConnect));
                 self.log(ev.time, EntryKind::Error(msg.clone()));
                 self.error(msg);
+                self.connect_failed = true;
             }
             EventKind::Listening { addr, .. } => {
                 self.state = State::Listening;
@@ -415,6 +908,7 @@ impl App {
                     Direction::Sent => {
                         self.counters.bytes_out += n;
                         self.counters.packets_out += 1;
+                        self.file_progress(n);
                     }
                 }
                 self.log(
@@ -438,34 +932,83 @@ impl App {
                 if self.mode == Mode::Client {
                     self.state = State::Closed;
                     self.info(msg);
+                    self.stop_loop();
                 }
             }
             EventKind::Rejected { addr, reason } => {
                 self.log(ev.time, EntryKind::Error(format!("{addr}: {reason}")));
             }
             EventKind::Notice { message } => self.log(ev.time, EntryKind::Info(message.clone())),
-            EventKind::Warning { message } | EventKind::Error { message, .. } => {
+            EventKind::Warning { message } => {
                 self.log(ev.time, EntryKind::Error(message.clone()));
                 self.error(message.clone());
+            }
+            EventKind::Error { message, .. } => {
+                self.log(ev.time, EntryKind::Error(message.clone()));
+                self.error(message.clone());
+                self.stop_loop();
+            }
+            EventKind::Certificate { cert, generated } => {
+                let what = if *generated {
+                    t(self.lang, Key::TlsGenerated)
+                } else {
+                    t(self.lang, Key::TlsLoaded)
+                };
+                let msg = format!(
+                    "{what}: {} ({}); {} {}",
+                    cert.subject,
+                    cert.names.join(", "),
+                    t(self.lang, Key::TlsPinHint),
+                    cert.sha256
+                );
+                self.log(ev.time, EntryKind::Info(msg));
+            }
+            EventKind::Secured { peer, tls } => {
+                let mut msg = format!(
+                    "#{} {} {} {}",
+                    peer.id,
+                    t(self.lang, Key::TlsSecured),
+                    tls.protocol,
+                    tls.cipher
+                );
+                if let Some(c) = &tls.peer_cert {
+                    msg.push_str(&format!("; {} sha256 {}", c.subject, c.sha256));
+                }
+                self.log(ev.time, EntryKind::Info(msg));
             }
             EventKind::Resolving { .. }
             | EventKind::Resolved { .. }
             | EventKind::Detected { .. }
-            | EventKind::HalfClosed { .. }
-            | EventKind::Secured { .. }
-            | EventKind::Certificate { .. } => {}
+            | EventKind::HalfClosed { .. } => {}
         }
     }
 
     /// The session ended (its event stream closed), with the reason it failed if it did.
     pub fn ended(&mut self, failure: Option<String>) {
+        self.stop_loop();
+        self.file_stopped(t(self.lang, Key::StateClosed));
+        // A connect that never got through has had each failed attempt logged already:
+        // the session's final error says the same, so it goes to the status bar only.
+        let logged = self.state == State::Connecting && self.connect_failed;
+        self.connect_failed = false;
         self.state = State::Closed;
         self.peers.clear();
         self.target = SendTarget::All;
         self.selected = 0;
         match failure {
-            Some(e) => {
-                self.log(jiff::Timestamp::now(), EntryKind::Error(e.clone()));
+            Some(mut e) => {
+                // A certificate the system does not trust is the usual state of a test
+                // server: say which key gets past it.
+                if self.transport == Transport::Tls
+                    && self.mode == Mode::Client
+                    && self.tls_verify
+                    && e.contains("certificate")
+                {
+                    e = format!("{e} {}", t(self.lang, Key::HintVerify));
+                }
+                if !logged {
+                    self.log(jiff::Timestamp::now(), EntryKind::Error(e.clone()));
+                }
                 self.error(e);
             }
             None => {
@@ -492,12 +1035,8 @@ impl App {
 
     /// Enter in the send box: the send command, or an error shown and nothing sent.
     pub fn submit(&mut self) -> Action {
-        if !self.is_open() {
-            self.error(t(self.lang, Key::ErrNotOpen));
-            return Action::None;
-        }
-        if self.mode == Mode::Server && self.peers.is_empty() {
-            self.error(t(self.lang, Key::NoClient));
+        if let Err(e) = self.can_send() {
+            self.error(e);
             return Action::None;
         }
         match self.parse_send() {
@@ -521,12 +1060,7 @@ impl App {
                 })
             }
             Err(e) => {
-                let msg = if self.send_hex {
-                    format!("{}: {}", t(self.lang, Key::ErrBadHex), e.message)
-                } else {
-                    e.message
-                };
-                self.error(msg);
+                self.send_failed(e);
                 Action::None
             }
         }
@@ -591,19 +1125,52 @@ impl App {
         self.dirty = true;
     }
 
-    pub fn toggle_mode(&mut self) {
+    /// F6 (Shift-F6 back): the next mode, while closed.
+    pub fn cycle_mode(&mut self, back: bool) {
         if self.is_open() {
             self.error(t(self.lang, Key::ErrClosedWhileOpen));
             return;
         }
-        self.mode = match self.mode {
-            Mode::Client => Mode::Server,
-            Mode::Server => Mode::Client,
-        };
-        if self.focus == Focus::Clients {
+        let n = MODES.len();
+        let i = MODES
+            .iter()
+            .position(|m| *m == (self.transport, self.mode))
+            .unwrap_or(0);
+        (self.transport, self.mode) = MODES[if back { (i + n - 1) % n } else { (i + 1) % n }];
+        if self.focus == Focus::Clients && self.mode == Mode::Client {
             self.focus = Focus::Received;
         }
         self.dirty = true;
+    }
+
+    /// Ctrl-V: certificate verification of a TLS client on or off, while closed.
+    pub fn toggle_verify(&mut self) {
+        if self.is_open() {
+            self.error(t(self.lang, Key::ErrClosedWhileOpen));
+            return;
+        }
+        self.tls_verify = !self.tls_verify;
+        self.dirty = true;
+    }
+
+    /// An address typed with a scheme (`udp://host:port`, from the command line or an old
+    /// settings file) sets the transport and loses the scheme, so the panel shows the mode.
+    pub fn adopt_scheme(&mut self) {
+        let addr = self.address.value().trim().to_string();
+        if let Some((tr, rest)) = Transport::split(&addr) {
+            self.transport = tr;
+            self.address = Input::new(rest.to_string());
+            self.dirty = true;
+        }
+    }
+
+    /// The endpoint text the panel stands for: the transport's scheme and the address.
+    pub fn endpoint_text(&self) -> String {
+        let addr = self.address.value().trim();
+        match Transport::split(addr) {
+            Some(_) => addr.to_string(),
+            None => format!("{}{addr}", self.transport.prefix()),
+        }
     }
 
     pub fn scroll_by(&mut self, delta: isize) {
@@ -613,8 +1180,65 @@ impl App {
     }
 }
 
+/// A loop interval as typed: `500ms`, `2s`, `1.5s`, `1m`, or a bare number of
+/// milliseconds; between [`LOOP_MIN`] and [`LOOP_MAX`].
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number with ms, s or m, like 500ms or 2s"))?;
+    let secs = match unit.trim() {
+        "" | "ms" => n / 1000.0,
+        "s" => n,
+        "m" | "min" => n * 60.0,
+        u => return Err(format!("{u:?} is not a unit; expected ms, s or m")),
+    };
+    let d = Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))?;
+    if d < LOOP_MIN || d > LOOP_MAX {
+        return Err(format!(
+            "{s:?}: expected between {} and {}",
+            show_interval(LOOP_MIN),
+            show_interval(LOOP_MAX)
+        ));
+    }
+    Ok(d)
+}
+
+/// An interval as `parse_interval` reads it back: `250ms`, `2s`, `1.5s`.
+pub fn show_interval(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 || !ms.is_multiple_of(100) {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// The (line, column) of character `cursor` in `text`, in characters.
+pub fn cursor_line_col(text: &str, cursor: usize) -> (usize, usize) {
+    let mut line = 0;
+    let mut col = 0;
+    for c in text.chars().take(cursor) {
+        if c == '\n' {
+            line += 1;
+            col = 0;
+        } else {
+            col += 1;
+        }
+    }
+    (line, col)
+}
+
 /// The bytes of a send box: hex, or text with escapes in `encoding` followed by the line
-/// end. A line end is not added to hex: hex is every byte, exactly.
+/// end. A line end is not added to hex: hex is every byte, exactly, and a new line in it
+/// only separates bytes. In text, each line of the box ends with the line end (a plain LF
+/// between lines when the line end is none: the user typed one).
 pub fn parse_send(
     input: &str,
     hex: bool,
@@ -626,18 +1250,26 @@ pub fn parse_send(
         escapes: true,
         encoding,
     };
-    match encode_input(input, &opts) {
-        Ok(mut bytes) => {
-            if !hex {
-                bytes.extend_from_slice(eol.bytes());
-            }
-            Ok(bytes)
-        }
-        Err(e) => Err(SendError {
-            message: e.to_string(),
-            at: if hex { bad_hex_at(input) } else { None },
-        }),
+    let fail = |e: socklab_core::Error| SendError {
+        message: e.to_string(),
+        at: if hex { bad_hex_at(input) } else { None },
+    };
+    if hex {
+        return encode_input(input, &opts).map_err(fail);
     }
+    let between: &[u8] = match eol {
+        Eol::None => b"\n",
+        e => e.bytes(),
+    };
+    let mut bytes = Vec::new();
+    for (i, line) in input.split('\n').enumerate() {
+        if i > 0 {
+            bytes.extend_from_slice(between);
+        }
+        bytes.extend(encode_input(line, &opts).map_err(fail)?);
+    }
+    bytes.extend_from_slice(eol.bytes());
+    Ok(bytes)
 }
 
 /// Where hex input goes wrong, by the rules of `parse_hex`: the first character that is not
@@ -684,7 +1316,76 @@ pub fn bad_hex_at(input: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use socklab_core::endpoint::Endpoint;
     use socklab_core::session::{Addr, CloseReason, Data, Peer, Scheme};
+
+    #[test]
+    fn f6_walks_every_mode_and_the_endpoint_follows() {
+        let mut app = App::new(Lang::En, 10);
+        app.address = Input::new("127.0.0.1:5000".into());
+        let mut seen = Vec::new();
+        for _ in 0..MODES.len() {
+            seen.push((
+                mode_label(Lang::En, app.transport, app.mode),
+                app.endpoint_text(),
+            ));
+            app.cycle_mode(false);
+        }
+        assert_eq!(
+            (app.transport, app.mode),
+            (Transport::Tcp, Mode::Client),
+            "it wraps"
+        );
+        assert_eq!(seen[0], ("TCP client", "127.0.0.1:5000".to_string()));
+        assert_eq!(seen[1], ("TCP server", "127.0.0.1:5000".to_string()));
+        assert_eq!(seen[2], ("UDP client", "udp://127.0.0.1:5000".to_string()));
+        assert_eq!(seen[3], ("UDP server", "udp://127.0.0.1:5000".to_string()));
+        assert_eq!(seen[4], ("TLS client", "tls://127.0.0.1:5000".to_string()));
+        assert_eq!(seen[5], ("TLS server", "tls://127.0.0.1:5000".to_string()));
+        app.cycle_mode(true);
+        assert_eq!(
+            (app.transport, app.mode),
+            (Transport::UnixGram, Mode::Server)
+        );
+        app.address = Input::new("/tmp/s.sock".into());
+        assert_eq!(app.endpoint_text(), "unixgram:/tmp/s.sock");
+        let ep = Endpoint::parse_listen(&app.endpoint_text()).expect("a unixgram endpoint");
+        assert!(ep.scheme().is_datagram());
+        (app.transport, app.mode) = (Transport::Udp, Mode::Client);
+        app.address = Input::new("127.0.0.1:5000".into());
+        let ep = Endpoint::parse_connect(&app.endpoint_text()).expect("a udp endpoint");
+        assert_eq!(ep.scheme(), Scheme::Udp);
+    }
+
+    #[test]
+    fn a_scheme_typed_in_the_address_picks_the_transport() {
+        let mut app = App::new(Lang::En, 10);
+        app.address = Input::new("  TLS://localhost:8443 ".into());
+        assert_eq!(app.endpoint_text(), "TLS://localhost:8443", "typed wins");
+        app.adopt_scheme();
+        assert_eq!(app.transport, Transport::Tls);
+        assert_eq!(app.address.value(), "localhost:8443");
+        app.address = Input::new("unixgram:/tmp/g".into());
+        app.adopt_scheme();
+        assert_eq!(app.transport, Transport::UnixGram, "not unix:");
+        assert_eq!(app.address.value(), "/tmp/g");
+        app.address = Input::new("127.0.0.1:1".into());
+        app.adopt_scheme();
+        assert_eq!(app.transport, Transport::UnixGram, "no scheme, no change");
+        assert_eq!(Transport::split("udp:/"), None);
+        assert_eq!(Transport::split("中文"), None, "not cut inside a character");
+    }
+
+    #[test]
+    fn verify_is_on_by_default_and_changes_only_when_closed() {
+        let mut app = App::new(Lang::En, 10);
+        assert!(app.tls_verify);
+        app.toggle_verify();
+        assert!(!app.tls_verify);
+        app.state = State::Connecting;
+        app.toggle_verify();
+        assert!(!app.tls_verify);
+    }
 
     fn peer(id: PeerId, port: u16) -> Peer {
         Peer {
@@ -740,17 +1441,156 @@ mod tests {
     }
 
     #[test]
+    fn the_send_box_takes_several_lines_and_up_down_move_between_them() {
+        let mut app = App::new(Lang::En, 100);
+        app.state = State::Connected;
+        app.sent_lines = vec!["earlier".into()];
+        app.send = Input::new("GET / HTTP/1.0".into());
+        app.newline();
+        for c in "Host: x".chars() {
+            app.send.handle(tui_input::InputRequest::InsertChar(c));
+        }
+        app.newline();
+        assert_eq!(app.send.value(), "GET / HTTP/1.0\nHost: x\n");
+        assert_eq!(app.send_cursor(), (2, 0));
+        assert!(app.move_line(true));
+        assert_eq!(app.send_cursor(), (1, 0));
+        app.send = Input::new(app.send.value().into()).with_cursor(20);
+        assert_eq!(app.send_cursor(), (1, 5));
+        assert!(app.move_line(true));
+        assert_eq!(app.send_cursor(), (0, 5), "same column above");
+        assert!(!app.move_line(true), "the first line: Up recalls instead");
+        assert!(app.move_line(false));
+        assert!(app.move_line(false));
+        assert_eq!(app.send_cursor(), (2, 0), "clamped to the short last line");
+        assert!(!app.move_line(false));
+        // A newline in the middle splits the line at the cursor.
+        app.send = Input::new("ab".into()).with_cursor(1);
+        app.newline();
+        assert_eq!(app.send.value(), "a\nb");
+        assert_eq!(app.send_cursor(), (1, 0));
+        // Sent: every line ends with the line end.
+        app.eol = Eol::CrLf;
+        app.send = Input::new("one\ntwo\\t".into());
+        match app.submit() {
+            Action::Command(Command::Send { bytes, .. }) => {
+                assert_eq!(&bytes[..], b"one\r\ntwo\t\r\n")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            app.sent_lines.last().map(String::as_str),
+            Some("one\ntwo\\t")
+        );
+        app.recall(true);
+        assert_eq!(app.send.value(), "one\ntwo\\t", "history keeps the lines");
+        app.recall(true);
+        assert_eq!(app.send.value(), "earlier");
+    }
+
+    #[test]
+    fn a_new_line_in_hex_separates_bytes_and_with_no_line_end_is_a_plain_lf() {
+        assert_eq!(
+            parse_send("01 02\n03", true, Encoding::UTF8, Eol::CrLf).unwrap(),
+            [1, 2, 3]
+        );
+        assert_eq!(
+            parse_send("a\nb", false, Encoding::UTF8, Eol::None).unwrap(),
+            b"a\nb"
+        );
+        assert_eq!(cursor_line_col("中\n文字", 4), (1, 2));
+    }
+
+    #[test]
+    fn the_loop_sends_at_most_once_per_interval_and_stops_with_the_session() {
+        let mut app = App::new(Lang::En, 100);
+        let t0 = Instant::now();
+        app.send = Input::new("ping".into());
+        app.toggle_loop(t0);
+        assert!(app.looping.is_none(), "not while closed");
+        app.state = State::Connected;
+        app.loop_interval = Duration::from_millis(500);
+        app.toggle_loop(t0);
+        assert_eq!(
+            app.loop_deadline(),
+            Some(t0),
+            "the first send is due at once"
+        );
+        assert!(matches!(app.loop_tick(t0), Some(Command::Send { .. })));
+        assert!(app.loop_tick(t0).is_none(), "not twice at the same instant");
+        assert!(app.loop_tick(t0 + Duration::from_millis(499)).is_none());
+        // Woken late (a busy machine): one send, and the next is an interval after it,
+        // never a burst to catch up.
+        let late = t0 + Duration::from_secs(3);
+        assert!(app.loop_tick(late).is_some());
+        assert!(app.loop_tick(late + Duration::from_millis(10)).is_none());
+        assert_eq!(app.loop_deadline(), Some(late + Duration::from_millis(500)));
+        assert_eq!(app.looping.as_ref().map(|l| l.count), Some(2));
+        match app.loop_tick(late + Duration::from_millis(500)) {
+            Some(Command::Send { bytes, to }) => {
+                assert_eq!(&bytes[..], b"ping\n");
+                assert_eq!(to, Target::Default);
+            }
+            other => panic!("{other:?}"),
+        }
+        app.ended(None);
+        assert!(app.looping.is_none(), "the loop ends with the session");
+        assert!(app.loop_tick(late + Duration::from_secs(9)).is_none());
+        // Stopped by an error, and by the key.
+        app.state = State::Connected;
+        app.toggle_loop(t0);
+        app.apply(&Event::now(EventKind::Error {
+            peer: None,
+            message: "boom".into(),
+        }));
+        assert!(app.looping.is_none());
+        app.toggle_loop(t0);
+        app.toggle_loop(t0);
+        assert!(app.looping.is_none());
+        // Bad input starts nothing.
+        app.send_hex = true;
+        app.send = Input::new("zz".into());
+        app.toggle_loop(t0);
+        assert!(app.looping.is_none());
+        assert!(app.status.as_ref().is_some_and(|s| s.error));
+    }
+
+    #[test]
+    fn intervals_read_like_the_command_line_and_are_bounded() {
+        assert_eq!(parse_interval("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_interval("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_interval("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_interval(" 1m "), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_interval("250"), Ok(Duration::from_millis(250)));
+        for bad in ["0", "1ms", "fast", "2h", "", "-1s", "1e9s", "48m0"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+        for d in [250, 1000, 1500, 60_000, 1234] {
+            let d = Duration::from_millis(d);
+            assert_eq!(parse_interval(&show_interval(d)), Ok(d));
+        }
+        let mut app = App::new(Lang::En, 10);
+        app.ask(PromptKind::Interval, "200ms".into());
+        app.finish_prompt();
+        assert_eq!(app.loop_interval, Duration::from_millis(200));
+        app.ask(PromptKind::Interval, "0s".into());
+        app.finish_prompt();
+        assert_eq!(app.loop_interval, Duration::from_millis(200), "kept");
+        assert!(app.status.as_ref().is_some_and(|s| s.error));
+    }
+
+    #[test]
     fn a_preset_is_saved_under_the_typed_name_and_loaded_only_when_closed() {
         let mut app = App::new(Lang::En, 100);
         app.address = Input::new("10.0.0.7:502".into());
         app.eol = Eol::CrLf;
         app.start_prompt();
-        app.prompt = Some(Input::new("  modbus  ".into()));
+        app.ask(PromptKind::Preset, "  modbus  ".into());
         assert!(matches!(app.finish_prompt(), Action::SaveSettings));
         assert_eq!(app.preset.as_deref(), Some("modbus"));
         app.address = Input::new("elsewhere:1".into());
         app.start_prompt();
-        app.prompt = Some(Input::new("   ".into()));
+        app.ask(PromptKind::Preset, "   ".into());
         assert!(
             matches!(app.finish_prompt(), Action::None),
             "no name, no preset"
@@ -859,6 +1699,33 @@ mod tests {
         assert_eq!(app.send.value(), "");
     }
 
+    /// Issue #5, polish: a refused connect was logged twice, once as the failed attempt
+    /// and once as the session's final error.
+    #[test]
+    fn a_refused_connect_is_logged_once() {
+        let mut app = App::new(Lang::En, 100);
+        app.state = State::Connecting;
+        app.apply(&Event::now(EventKind::ConnectFailed {
+            addr: "127.0.0.1:9".parse().unwrap(),
+            reason: "connection refused".into(),
+        }));
+        app.ended(Some(
+            "cannot connect to 127.0.0.1:9: connection refused".into(),
+        ));
+        let errors = app
+            .history
+            .iter()
+            .filter(|e| matches!(e.kind, EntryKind::Error(_)))
+            .count();
+        assert_eq!(errors, 1);
+        let s = app.status.clone().unwrap();
+        assert!(s.error && s.text.contains("refused"), "{s:?}");
+        // A failure after a connection is still logged.
+        app.state = State::Connected;
+        app.ended(Some("reset".into()));
+        assert_eq!(app.history.len(), 2);
+    }
+
     #[test]
     fn sending_while_closed_is_refused() {
         let mut app = App::new(Lang::En, 100);
@@ -940,7 +1807,7 @@ mod tests {
         app.cycle_encoding();
         assert_eq!(app.encoding, Encoding::from_label("gbk").unwrap());
         app.state = State::Connected;
-        app.toggle_mode();
+        app.cycle_mode(false);
         app.cycle_encoding();
         assert_eq!(app.mode, Mode::Client);
         assert_eq!(app.encoding, Encoding::from_label("gbk").unwrap());

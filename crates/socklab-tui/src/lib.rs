@@ -9,6 +9,7 @@ pub mod app;
 pub mod i18n;
 pub mod run;
 pub mod scrollback;
+pub mod search;
 pub mod settings;
 pub mod ui;
 

@@ -106,9 +106,23 @@ impl Scrollback {
         self.dropped
     }
 
+    /// Cleared entries count as dropped, so entry numbers are never reused.
     pub fn clear(&mut self) {
+        self.dropped += self.entries.len() as u64;
         self.entries.clear();
         self.weight = 0;
+    }
+
+    /// The number of the entry at `index` (0 the oldest kept): it stays the same while
+    /// older entries are dropped.
+    pub fn number(&self, index: usize) -> u64 {
+        self.dropped + index as u64
+    }
+
+    /// The index of entry `number`, if it is still kept.
+    pub fn index_of(&self, number: u64) -> Option<usize> {
+        let i = usize::try_from(number.checked_sub(self.dropped)?).ok()?;
+        (i < self.entries.len()).then_some(i)
     }
 
     /// Entries from the newest backwards.
@@ -199,5 +213,20 @@ mod tests {
         assert_eq!(texts(&s), ["2"]);
         s.clear();
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn entry_numbers_survive_drops_and_clears() {
+        let mut s = Scrollback::new(3);
+        for n in 0..5 {
+            s.push(info(n));
+        }
+        assert_eq!(s.number(0), 2);
+        assert_eq!(s.index_of(4), Some(2));
+        assert_eq!(s.index_of(1), None, "dropped");
+        assert_eq!(s.index_of(5), None, "not yet");
+        s.clear();
+        s.push(info(9));
+        assert_eq!(s.number(0), 5, "a number is never reused");
     }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use socklab_core::codec::Encoding;
 
-use crate::app::{App, Eol, Mode, View};
+use crate::app::{App, Eol, Mode, Transport, View};
 use crate::i18n::Lang;
 
 /// Overrides the directory the settings live in (tests, portable installs).
@@ -25,6 +25,11 @@ const FILE: &str = "tui.toml";
 pub struct Preset {
     /// "client" or "server".
     pub mode: String,
+    /// "tcp", "udp", "tls", "unix" or "unixgram"; absent in files from before it existed,
+    /// which then keep TCP (or the scheme typed in the address).
+    pub transport: String,
+    /// TLS client: the certificate is not verified (Ctrl-V). Off unless asked for.
+    pub tls_insecure: bool,
     pub address: String,
     pub encoding: String,
     /// "none", "lf", "crlf" or "cr".
@@ -41,6 +46,8 @@ pub struct Settings {
     /// "text", "hex" or "both".
     pub view: String,
     pub timestamps: bool,
+    /// The loop send's interval in milliseconds (Ctrl-T); 0 or absent is the default.
+    pub loop_interval_ms: u64,
     /// The panel as it was at the last exit.
     pub last: Preset,
     pub presets: BTreeMap<String, Preset>,
@@ -88,6 +95,8 @@ impl Preset {
                 Mode::Server => "server",
             }
             .into(),
+            transport: app.transport.name().into(),
+            tls_insecure: !app.tls_verify,
             address: app.address.value().to_string(),
             encoding: app.encoding.name().to_ascii_lowercase(),
             eol: match app.eol {
@@ -108,6 +117,13 @@ impl Preset {
             "server" => app.mode = Mode::Server,
             _ => {}
         }
+        // Empty: a file from before transports were a setting, when the panel was TCP.
+        match Transport::from_name(&self.transport) {
+            Some(tr) => app.transport = tr,
+            None if self.transport.is_empty() => app.transport = Transport::Tcp,
+            None => {}
+        }
+        app.tls_verify = !self.tls_insecure;
         if !self.address.is_empty() {
             app.address = tui_input::Input::new(self.address.clone());
         }
@@ -149,6 +165,7 @@ impl Settings {
         }
         .into();
         self.timestamps = app.timestamps;
+        self.loop_interval_ms = u64::try_from(app.loop_interval.as_millis()).unwrap_or(0);
         self.last = Preset::of(app);
     }
 
@@ -161,6 +178,10 @@ impl Settings {
             _ => {}
         }
         app.timestamps = self.timestamps;
+        // Read back through the same bounds as typed, so a hand-edited 0 cannot spin.
+        if let Ok(d) = crate::app::parse_interval(&format!("{}ms", self.loop_interval_ms)) {
+            app.loop_interval = d;
+        }
         self.last.apply(app);
     }
 
@@ -191,11 +212,14 @@ mod tests {
     fn a_panel_survives_a_round_trip_through_the_file() {
         let mut app = App::new(Lang::Zh, 10);
         app.mode = Mode::Server;
+        app.transport = Transport::Udp;
+        app.tls_verify = false;
         app.address = tui_input::Input::new("0.0.0.0:7788".into());
         app.encoding = Encoding::from_label("gbk").expect("gbk");
         app.eol = Eol::CrLf;
         app.view = View::Hex;
         app.timestamps = true;
+        app.loop_interval = std::time::Duration::from_millis(250);
         let mut s = Settings::default();
         s.remember(&app);
         s.presets.insert("board".into(), Preset::of(&app));
@@ -208,11 +232,14 @@ mod tests {
         back.restore(&mut fresh);
         assert_eq!(back.lang(), Some(Lang::Zh));
         assert_eq!(fresh.mode, Mode::Server);
+        assert_eq!(fresh.transport, Transport::Udp);
+        assert!(!fresh.tls_verify);
         assert_eq!(fresh.address.value(), "0.0.0.0:7788");
         assert_eq!(fresh.encoding.name(), "gbk");
         assert_eq!(fresh.eol, Eol::CrLf);
         assert_eq!(fresh.view, View::Hex);
         assert!(fresh.timestamps);
+        assert_eq!(fresh.loop_interval, std::time::Duration::from_millis(250));
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -242,6 +269,31 @@ mod tests {
         assert_eq!(app.encoding.name(), "utf-8");
         assert_eq!(app.eol, Eol::Lf);
         assert_eq!(app.address.value(), "127.0.0.1:9");
+    }
+
+    /// A file written before the transport was a setting: TCP, verification on, and an
+    /// address with a scheme picks its transport when the window starts.
+    #[test]
+    fn an_old_file_without_a_transport_still_loads() {
+        let s: Settings = toml::from_str(
+            "lang = \"en\"\n[last]\nmode = \"server\"\naddress = \"udp://127.0.0.1:5000\"\nencoding = \"gbk\"\neol = \"lf\"\nsend_hex = false\n[presets.plc]\nmode = \"client\"\naddress = \"10.0.0.7:502\"\n",
+        )
+        .expect("parse");
+        let mut app = App::new(Lang::En, 10);
+        s.restore(&mut app);
+        assert_eq!(app.transport, Transport::Tcp);
+        assert!(app.tls_verify);
+        assert_eq!(app.loop_interval, crate::app::LOOP_DEFAULT);
+        app.adopt_scheme();
+        assert_eq!((app.transport, app.mode), (Transport::Udp, Mode::Server));
+        assert_eq!(app.address.value(), "127.0.0.1:5000");
+        s.presets["plc"].apply(&mut app);
+        assert_eq!(
+            app.transport,
+            Transport::Tcp,
+            "a preset without one was TCP"
+        );
+        assert_eq!(app.mode, Mode::Client);
     }
 
     #[test]

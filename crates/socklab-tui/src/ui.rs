@@ -3,16 +3,22 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Clear, LineGauge, Paragraph, Row, Table};
 use ratatui::Frame;
 use socklab_core::codec::hex::encode_hex_spaced;
 use socklab_core::codec::text::push_visible;
 use socklab_core::session::{format_time, Direction, PeerId, TimeFormat};
+use std::ops::Range;
+
 use unicode_width::UnicodeWidthChar;
 
-use crate::app::{bad_hex_at, App, Focus, Mode, SendTarget, State, View};
+use crate::app::{
+    bad_hex_at, mode_label, show_interval, App, Focus, Mode, PromptKind, SendTarget, State,
+    Transport, View,
+};
 use crate::i18n::{t, Key};
 use crate::scrollback::{Entry, EntryKind};
+use crate::search::{byte_ranges, text_ranges};
 
 /// Colours that tell peers apart; a peer keeps its colour by id.
 const PEER_COLOURS: [Color; 6] = [
@@ -29,25 +35,61 @@ fn peer_colour(id: PeerId) -> Color {
     PEER_COLOURS[(id.saturating_sub(1) % PEER_COLOURS.len() as u64) as usize]
 }
 
-pub fn draw(f: &mut Frame, app: &App) {
+/// Where each part of the window is, for drawing and for the mouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub settings: Rect,
+    pub received: Rect,
+    /// The clients list of a server (its table, without the addresses below it).
+    pub clients: Option<Rect>,
+    /// This machine's addresses, below the clients list.
+    pub local: Option<Rect>,
+    pub send: Rect,
+    pub status: Rect,
+}
+
+/// The layout of the window in `area` for the state of `app`.
+pub fn areas(area: Rect, app: &App) -> Areas {
     let [settings, middle, send, status] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Min(3),
-        Constraint::Length(3),
+        Constraint::Length(send_rows(app) + 2),
         Constraint::Length(2),
     ])
-    .areas(f.area());
-    draw_settings(f, app, settings);
-    if app.mode == Mode::Server {
-        let [recv, clients] =
+    .areas(area);
+    let (received, clients, local) = if app.mode == Mode::Server {
+        let [recv, side] =
             Layout::horizontal([Constraint::Min(20), Constraint::Length(42)]).areas(middle);
-        draw_received(f, app, recv);
-        draw_clients(f, app, clients);
+        if app.local_addrs.is_empty() {
+            (recv, Some(side), None)
+        } else {
+            let shown = app.local_addrs.len().min(6) as u16 + 2;
+            let [list, mine] =
+                Layout::vertical([Constraint::Min(4), Constraint::Length(shown)]).areas(side);
+            (recv, Some(list), Some(mine))
+        }
     } else {
-        draw_received(f, app, middle);
+        (middle, None, None)
+    };
+    Areas {
+        settings,
+        received,
+        clients,
+        local,
+        send,
+        status,
     }
-    draw_send(f, app, send);
-    draw_status(f, app, status);
+}
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let a = areas(f.area(), app);
+    draw_settings(f, app, a.settings);
+    draw_received(f, app, a.received);
+    if let Some(list) = a.clients {
+        draw_clients(f, app, list, a.local);
+    }
+    draw_send(f, app, a.send);
+    draw_status(f, app, a.status);
     if app.help {
         draw_help(f, app);
     }
@@ -67,17 +109,14 @@ fn block<'a>(title: String, focused: bool) -> Block<'a> {
 
 fn draw_settings(f: &mut Frame, app: &App, area: Rect) {
     let l = app.lang;
-    let mode = match app.mode {
-        Mode::Client => t(l, Key::TcpClient),
-        Mode::Server => t(l, Key::TcpServer),
-    };
+    let mode = mode_label(l, app.transport, app.mode);
     let action = if app.is_open() {
         t(l, Key::Close)
     } else {
         t(l, Key::Open)
     };
     let label = Style::new().fg(Color::DarkGray);
-    let line = Line::from(vec![
+    let mut line = Line::from(vec![
         Span::styled(format!("{}: ", t(l, Key::Mode)), label),
         Span::raw(mode),
         Span::raw("  "),
@@ -90,11 +129,21 @@ fn draw_settings(f: &mut Frame, app: &App, area: Rect) {
         Span::styled(format!("{}: ", t(l, Key::Encoding)), label),
         Span::raw(app.encoding.name().to_ascii_lowercase()),
         Span::raw("  "),
-        Span::styled(
-            format!("[ {action} ]"),
-            Style::new().fg(Color::Black).bg(Color::Gray),
-        ),
     ]);
+    if app.transport == Transport::Tls && app.mode == Mode::Client {
+        let (v, colour) = if app.tls_verify {
+            (t(l, Key::On), Color::Reset)
+        } else {
+            (t(l, Key::Off), Color::Red)
+        };
+        line.push_span(Span::styled(format!("{}: ", t(l, Key::Verify)), label));
+        line.push_span(Span::styled(v, Style::new().fg(colour)));
+        line.push_span(Span::raw("  "));
+    }
+    line.push_span(Span::styled(
+        format!("[ {action} ]"),
+        Style::new().fg(Color::Black).bg(Color::Gray),
+    ));
     let title = format!(" {} · {} ", t(l, Key::Title), t(l, Key::Settings));
     let b = block(title, app.focus == Focus::Address);
     let inner = b.inner(area);
@@ -124,21 +173,33 @@ fn tail_lines(text: &str, lines: usize) -> &str {
     &text[cut + 1..]
 }
 
-/// The lines of one entry, cut to `cols` columns; of a long entry, only enough of its end
-/// to fill `rows` screen rows.
-fn entry_lines(app: &App, e: &Entry, cols: usize, rows: usize) -> Vec<Line<'static>> {
+/// One line of an entry's body, with the byte ranges a search marks in it.
+struct BodyLine {
+    text: String,
+    marks: Vec<Range<usize>>,
+}
+
+/// How an entry reads: its head (`< #2 `), its colour, and its lines as the view shows
+/// them; of a long entry only enough of its end to fill `rows` rows. Search matches are
+/// marked when a search is on.
+fn entry_body(app: &App, e: &Entry, rows: usize) -> (String, Style, Vec<BodyLine>) {
     let mut prefix = String::new();
     if app.timestamps {
         prefix.push_str(&format_time(&e.time, TimeFormat::Clock).to_string());
         prefix.push(' ');
     }
+    let query = app.search.as_ref().map(|s| &s.query);
+    let text_line = |line: String| BodyLine {
+        marks: query.map_or_else(Vec::new, |q| text_ranges(&line, &q.text)),
+        text: line,
+    };
     let dim = Style::new().fg(Color::DarkGray);
-    let (head, style, body): (String, Style, Vec<String>) = match &e.kind {
-        EntryKind::Info(s) => (format!("{prefix}* "), dim, vec![s.clone()]),
+    match &e.kind {
+        EntryKind::Info(s) => (format!("{prefix}* "), dim, vec![text_line(s.clone())]),
         EntryKind::Error(s) => (
             format!("{prefix}! "),
             Style::new().fg(Color::Red),
-            vec![s.clone()],
+            vec![text_line(s.clone())],
         ),
         EntryKind::Data {
             dir,
@@ -159,17 +220,38 @@ fn entry_lines(app: &App, e: &Entry, cols: usize, rows: usize) -> Vec<Line<'stat
                 let mut shown = String::new();
                 push_visible(tail_lines(text, rows), &mut shown);
                 let shown = shown.strip_suffix('\n').unwrap_or(&shown).to_string();
-                shown.split('\n').map(str::to_string).collect::<Vec<_>>()
+                shown
+                    .split('\n')
+                    .map(|l| text_line(l.to_string()))
+                    .collect::<Vec<_>>()
             };
             let hex_lines = || {
+                let hits = query.map_or_else(Vec::new, |q| byte_ranges(bytes, &q.bytes));
                 // Whole 16-byte rows from the start, so offsets line up as in the full dump.
-                let from = bytes.len().saturating_sub(rows * 16) / 16 * 16;
+                let from = bytes.len().saturating_sub(rows.saturating_mul(16)) / 16 * 16;
                 bytes[from..]
                     .chunks(16)
-                    .map(|c| {
+                    .enumerate()
+                    .map(|(r, c)| {
                         let mut s = String::new();
                         encode_hex_spaced(c, &mut s);
-                        format!("{s:<47}  {}", ascii(c))
+                        let at = from + r * 16;
+                        // A matched byte k of the row is marked in both columns: its hex
+                        // pair at 3k and its character at 49 + k.
+                        // The space between two marked bytes of one match is marked too.
+                        let hit = |k: usize| hits.iter().position(|h| h.contains(&(at + k)));
+                        let mut marks = Vec::new();
+                        for k in 0..c.len() {
+                            if let Some(m) = hit(k) {
+                                let joined = k + 1 < c.len() && hit(k + 1) == Some(m);
+                                marks.push(3 * k..3 * k + if joined { 3 } else { 2 });
+                                marks.push(49 + k..50 + k);
+                            }
+                        }
+                        BodyLine {
+                            text: format!("{s:<47}  {}", ascii(c)),
+                            marks,
+                        }
                     })
                     .collect::<Vec<_>>()
             };
@@ -184,22 +266,88 @@ fn entry_lines(app: &App, e: &Entry, cols: usize, rows: usize) -> Vec<Line<'stat
             };
             (head, Style::new().fg(colour), body)
         }
+    }
+}
+
+/// The lines of one entry, cut to `cols` columns; of a long entry, only enough of its end
+/// to fill `rows` screen rows. `current` marks the search's current match more strongly.
+fn entry_lines(
+    app: &App,
+    e: &Entry,
+    cols: usize,
+    rows: usize,
+    current: bool,
+) -> Vec<Line<'static>> {
+    let (head, style, body) = entry_body(app, e, rows);
+    let mark = if current {
+        Style::new().fg(Color::Black).bg(Color::Yellow)
+    } else {
+        Style::new().fg(Color::Black).bg(Color::Cyan)
     };
     let indent = " ".repeat(width(&head));
     let room = cols.saturating_sub(width(&head)).max(1);
     let mut out = Vec::new();
     for (i, line) in body.iter().enumerate() {
-        for (j, piece) in wrap(line, room).into_iter().enumerate() {
+        for (j, piece) in wrap_marked(&line.text, &line.marks, room)
+            .into_iter()
+            .enumerate()
+        {
             let lead = if i == 0 && j == 0 {
                 head.clone()
             } else {
                 indent.clone()
             };
-            out.push(Line::from(vec![
-                Span::styled(lead, style.add_modifier(Modifier::DIM)),
-                Span::styled(piece, style),
-            ]));
+            let mut spans = vec![Span::styled(lead, style.add_modifier(Modifier::DIM))];
+            spans.extend(
+                piece
+                    .into_iter()
+                    .map(|(t, marked)| Span::styled(t, if marked { mark } else { style })),
+            );
+            out.push(Line::from(spans));
         }
+    }
+    out
+}
+
+/// The received pane as it is viewed (text, hex or both, with timestamps if shown), whole
+/// and unwrapped, for Ctrl-X.
+pub fn export(app: &App) -> String {
+    let mut out = String::new();
+    for e in app.history.iter() {
+        let (head, _, body) = entry_body(app, e, usize::MAX);
+        let indent = " ".repeat(width(&head));
+        for (i, line) in body.iter().enumerate() {
+            out.push_str(if i == 0 { &head } else { &indent });
+            out.push_str(&line.text);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// [`wrap`] that keeps track of marked byte ranges: each piece is runs of (text, marked).
+fn wrap_marked(s: &str, marks: &[Range<usize>], cols: usize) -> Vec<Vec<(String, bool)>> {
+    let mut out: Vec<Vec<(String, bool)>> = vec![Vec::new()];
+    let mut used = 0;
+    for (i, ch) in s.char_indices() {
+        let w = if ch == '\t' {
+            1
+        } else {
+            ch.width().unwrap_or(0)
+        };
+        if used + w > cols && used > 0 {
+            out.push(Vec::new());
+            used = 0;
+        }
+        let marked = marks.iter().any(|m| m.contains(&i));
+        let ch = if ch == '\t' { ' ' } else { ch };
+        // Safe: `out` starts with one piece and only grows.
+        let piece = out.last_mut().expect("at least one piece");
+        match piece.last_mut() {
+            Some((text, m)) if *m == marked => text.push(ch),
+            _ => piece.push((ch.to_string(), marked)),
+        }
+        used += w;
     }
     out
 }
@@ -215,27 +363,6 @@ fn ascii(bytes: &[u8]) -> String {
             }
         })
         .collect()
-}
-
-/// Cuts `s` into pieces of at most `cols` display columns (at least one piece).
-fn wrap(s: &str, cols: usize) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut used = 0;
-    for ch in s.chars() {
-        let w = if ch == '\t' {
-            1
-        } else {
-            ch.width().unwrap_or(0)
-        };
-        if used + w > cols && used > 0 {
-            out.push(String::new());
-            used = 0;
-        }
-        let last = out.len() - 1;
-        out[last].push(if ch == '\t' { ' ' } else { ch });
-        used += w;
-    }
-    out
 }
 
 fn draw_received(f: &mut Frame, app: &App, area: Rect) {
@@ -263,8 +390,11 @@ fn draw_received(f: &mut Frame, app: &App, area: Rect) {
     let cols = inner.width as usize;
     // Only the entries that can be on screen are laid out: the history may hold 100k.
     let mut lines: Vec<Line> = Vec::new();
-    for e in app.history.iter_rev().skip(app.scroll) {
-        let mut el = entry_lines(app, e, cols, rows);
+    let current = app.current_hit();
+    let last = app.history.len().saturating_sub(1);
+    for (back, e) in app.history.iter_rev().enumerate().skip(app.scroll) {
+        let number = app.history.number(last - back);
+        let mut el = entry_lines(app, e, cols, rows, current == Some(number));
         el.extend(lines);
         lines = el;
         if lines.len() >= rows {
@@ -276,15 +406,10 @@ fn draw_received(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_clients(f: &mut Frame, app: &App, area: Rect) {
+fn draw_clients(f: &mut Frame, app: &App, area: Rect, local: Option<Rect>) {
     let l = app.lang;
     // Below the list, the addresses to tell a device (a few; the rest are cut).
-    let area = if app.local_addrs.is_empty() {
-        area
-    } else {
-        let shown = app.local_addrs.len().min(6) as u16 + 2;
-        let [list, mine] =
-            Layout::vertical([Constraint::Min(4), Constraint::Length(shown)]).areas(area);
+    if let Some(mine) = local {
         let lines: Vec<Line> = app
             .local_addrs
             .iter()
@@ -297,8 +422,7 @@ fn draw_clients(f: &mut Frame, app: &App, area: Rect) {
                 .style(Style::new().fg(Color::DarkGray)),
             mine,
         );
-        list
-    };
+    }
     let title = format!(" {} ({}) ", t(l, Key::Clients), app.peers.len());
     let b = block(title, app.focus == Focus::Clients);
     let mark = |chosen: bool| if chosen { "●" } else { " " };
@@ -380,32 +504,59 @@ fn draw_send(f: &mut Frame, app: &App, area: Rect) {
     let inner = b.inner(area);
     let value = app.send.value();
     let room = inner.width.saturating_sub(3) as usize;
-    let scroll = app.send.visual_scroll(room);
+    // The cursor's line stays in view, and its column: every line scrolls with it.
+    let (cur_line, cur_col) = app.send_cursor();
+    let rows = (inner.height as usize).max(1);
+    let first = (cur_line + 1).saturating_sub(rows);
+    let cursor_x: usize = value
+        .split('\n')
+        .nth(cur_line)
+        .unwrap_or("")
+        .chars()
+        .take(cur_col)
+        .map(|c| c.width().unwrap_or(0))
+        .sum();
+    let scroll = (cursor_x + 1).saturating_sub(room);
     // The bad hex byte, as typed, is shown in red so it can be found before sending.
     let bad = if app.send_hex {
         bad_hex_at(value)
     } else {
         None
     };
-    let mut spans = vec![Span::styled("> ", Style::new().fg(Color::DarkGray))];
-    let mut col = 0;
-    for (i, ch) in value.char_indices() {
-        let w = ch.width().unwrap_or(0);
-        if col >= scroll {
-            let style = if Some(i) == bad {
-                Style::new().fg(Color::White).bg(Color::Red)
-            } else {
-                Style::new()
-            };
-            spans.push(Span::styled(ch.to_string(), style));
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for (n, text) in value.split('\n').enumerate() {
+        let lead = if n == 0 { "> " } else { "  " };
+        let mut spans = vec![Span::styled(lead, Style::new().fg(Color::DarkGray))];
+        let mut col = 0;
+        for (i, ch) in text.char_indices() {
+            let w = ch.width().unwrap_or(0);
+            if col >= scroll {
+                let style = if Some(offset + i) == bad {
+                    Style::new().fg(Color::White).bg(Color::Red)
+                } else {
+                    Style::new()
+                };
+                spans.push(Span::styled(ch.to_string(), style));
+            }
+            col += w;
         }
-        col += w;
+        offset += text.len() + 1;
+        if n >= first {
+            lines.push(Line::from(spans));
+        }
     }
-    f.render_widget(Paragraph::new(Line::from(spans)).block(b), area);
+    f.render_widget(Paragraph::new(lines).block(b), area);
     if app.focus == Focus::Send && !app.help {
-        let x = inner.x + 2 + (app.send.visual_cursor().saturating_sub(scroll)) as u16;
-        f.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y));
+        let x = inner.x + 2 + cursor_x.saturating_sub(scroll) as u16;
+        let y = inner.y + (cur_line - first) as u16;
+        f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
     }
+}
+
+/// Rows of the send box inside its border: one per line typed, up to five.
+pub fn send_rows(app: &App) -> u16 {
+    app.send.value().split('\n').count().clamp(1, 5) as u16
 }
 
 /// Bytes with a binary unit: `512B`, `1.5K`, `12M`.
@@ -449,22 +600,68 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         human(c.rate_in),
         human(c.rate_out),
     );
-    let first = Line::from(vec![
+    let mut first = Line::from(vec![
         Span::styled(
             format!(" {state} "),
             Style::new().fg(Color::Black).bg(colour),
         ),
         Span::raw(stats),
     ]);
+    if let Some(lp) = &app.looping {
+        first.push_span(Span::styled(
+            format!(
+                "  ⟳ {} {} · {} {}",
+                t(l, Key::Looping),
+                show_interval(app.loop_interval),
+                lp.count,
+                t(l, Key::Sends)
+            ),
+            Style::new().fg(Color::Black).bg(Color::Cyan),
+        ));
+    }
     if let Some(p) = &app.prompt {
-        let head = format!(" {}: ", t(l, Key::PresetName));
-        let x = area.x + width(&head) as u16 + p.visual_cursor() as u16;
+        let label = match p.kind {
+            PromptKind::Preset => Key::PresetName,
+            PromptKind::Interval => Key::PromptInterval,
+            PromptKind::SendFile => Key::PromptFile,
+            PromptKind::Search => Key::PromptSearch,
+            PromptKind::SaveLog => Key::PromptSave,
+        };
+        let head = format!(" {}: ", t(l, label));
+        let room = (area.width as usize).saturating_sub(width(&head) + 1);
+        let scroll = p.input.visual_scroll(room);
+        let x = area.x + width(&head) as u16 + (p.input.visual_cursor() - scroll) as u16;
+        let shown: String = p.input.value().chars().skip(scroll).collect();
         let second = Line::from(vec![
             Span::styled(head, Style::new().fg(Color::Yellow)),
-            Span::raw(p.value().to_string()),
+            Span::raw(shown),
         ]);
         f.render_widget(Paragraph::new(vec![first, second]), area);
         f.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y + 1));
+        return;
+    }
+    if let Some(fs) = &app.file_send {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        f.render_widget(Paragraph::new(first), top);
+        let ratio = if fs.total == 0 {
+            1.0
+        } else {
+            fs.sent as f64 / fs.total as f64
+        };
+        let gauge = LineGauge::default()
+            .filled_style(Style::new().fg(Color::Green))
+            .unfilled_style(Style::new().fg(Color::DarkGray))
+            .label(format!(
+                " {} {} {}/{} {:>3}% ",
+                t(l, Key::SendingFile),
+                fs.path,
+                fs.sent,
+                fs.total,
+                (ratio * 100.0) as u32
+            ))
+            .ratio(ratio.clamp(0.0, 1.0));
+        f.render_widget(gauge, bottom);
         return;
     }
     let second = match &app.status {
@@ -497,6 +694,15 @@ fn draw_help(f: &mut Frame, app: &App) {
         Key::HelpSelect,
         Key::HelpKick,
         Key::HelpHistory,
+        Key::HelpNewline,
+        Key::HelpLoop,
+        Key::HelpInterval,
+        Key::HelpFile,
+        Key::HelpSearch,
+        Key::HelpSearchNext,
+        Key::HelpSave,
+        Key::HelpVerify,
+        Key::HelpMouse,
         Key::HelpPresetSave,
         Key::HelpPresetNext,
         Key::HelpHelp,
@@ -517,6 +723,9 @@ fn draw_help(f: &mut Frame, app: &App) {
         .saturating_add(4)
         .min(area.width as usize) as u16;
     let h = (lines.len() as u16 + 2).min(area.height);
+    // Taller than the terminal: Up/Down scroll it (clamped here, where the height is known).
+    let max = (lines.len() as u16 + 2).saturating_sub(h);
+    let scroll = app.help_scroll.min(max);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,
@@ -525,7 +734,9 @@ fn draw_help(f: &mut Frame, app: &App) {
     };
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).block(block(format!(" {} ", t(l, Key::HelpTitle)), true)),
+        Paragraph::new(lines)
+            .scroll((scroll, 0))
+            .block(block(format!(" {} ", t(l, Key::HelpTitle)), true)),
         r,
     );
 }
@@ -534,11 +745,31 @@ fn draw_help(f: &mut Frame, app: &App) {
 mod tests {
     use super::*;
 
+    fn wrap(s: &str, cols: usize) -> Vec<String> {
+        wrap_marked(s, &[], cols)
+            .into_iter()
+            .map(|p| p.into_iter().map(|(t, _)| t).collect())
+            .collect()
+    }
+
     #[test]
     fn wrap_counts_wide_characters() {
         assert_eq!(wrap("abcdef", 4), ["abcd", "ef"]);
         assert_eq!(wrap("中文字", 4), ["中文", "字"]);
         assert_eq!(wrap("", 4), [""]);
+    }
+
+    #[test]
+    fn marks_are_kept_across_a_wrap() {
+        let marks = std::slice::from_ref(&(2..5));
+        let pieces = wrap_marked("abcdef", marks, 4);
+        assert_eq!(
+            pieces,
+            [
+                vec![("ab".to_string(), false), ("cd".to_string(), true)],
+                vec![("e".to_string(), true), ("f".to_string(), false)],
+            ]
+        );
     }
 
     #[test]

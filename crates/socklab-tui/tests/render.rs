@@ -6,7 +6,9 @@ use bytes::Bytes;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use socklab_core::session::{Addr, CloseReason, Data, Event, EventKind, Peer, PeerId, Scheme};
-use socklab_tui::app::{App, Focus, Mode, SendTarget, State, View};
+use socklab_tui::app::{
+    App, FileSend, Focus, Mode, PromptKind, SendTarget, State, Transport, View,
+};
 use socklab_tui::i18n::Lang;
 use socklab_tui::ui;
 use tui_input::Input;
@@ -157,10 +159,7 @@ fn both_view_shows_text_then_hex() {
 #[test]
 fn naming_a_preset() {
     let mut app = client_with_data(Lang::En);
-    app.start_prompt();
-    if let Some(p) = app.prompt.as_mut() {
-        *p = Input::new("plc-line-2".into());
-    }
+    app.ask(PromptKind::Preset, "plc-line-2".into());
     insta::assert_snapshot!(render(&app, 90, 20));
 }
 
@@ -214,5 +213,111 @@ fn a_client_that_left_is_gone_from_the_list() {
 fn help_lists_every_key() {
     let mut app = client_with_data(Lang::En);
     app.help = true;
-    insta::assert_snapshot!(render(&app, 100, 26));
+    insta::assert_snapshot!(render(&app, 100, 36));
+    // On a short terminal the end of the help is reached by scrolling.
+    app.help_scroll = 99;
+    let short = render(&app, 100, 20);
+    assert!(short.contains("F10, Ctrl-C, q"), "{short}");
+}
+
+#[test]
+fn udp_server_panel_with_two_peers() {
+    let mut app = app(Lang::En, Mode::Server, "127.0.0.1:5000");
+    app.transport = Transport::Udp;
+    app.apply(&ev(
+        0,
+        EventKind::Listening {
+            addr: Addr::Ip("127.0.0.1:5000".parse().unwrap()),
+            transport: Scheme::Udp,
+        },
+    ));
+    app.apply(&connected(1, 1, 40001));
+    app.apply(&data(1, 1, 40001, true, b"hello over udp\n"));
+    app.apply(&connected(2, 2, 40002));
+    app.apply(&data(2, 2, 40002, true, b"\x01\x02"));
+    insta::assert_snapshot!(render(&app, 100, 16));
+}
+
+#[test]
+fn tls_client_panel_shows_verification_off() {
+    let mut app = app(Lang::Zh, Mode::Client, "localhost:8443");
+    app.transport = Transport::Tls;
+    app.tls_verify = false;
+    let screen = render(&app, 100, 12);
+    assert!(screen.contains("TLS 客户端"), "{screen}");
+    assert!(screen.contains("验证证书: 关"), "{screen}");
+}
+
+#[test]
+fn search_highlights_matches_in_text_and_hex() {
+    let mut app = client_with_data(Lang::En);
+    app.search_for("pong");
+    let text = render(&app, 90, 20);
+    assert!(text.contains("match pong: 1/1"), "{text}");
+    // The match itself is marked: "pong" on the line that starts "< pong".
+    let mut term = Terminal::new(TestBackend::new(90, 20)).unwrap();
+    term.draw(|f| ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let row = (0..20)
+        .find(|y| {
+            (0..90)
+                .map(|x| buf[(x, *y)].symbol())
+                .collect::<String>()
+                .contains("< pong")
+        })
+        .expect("the pong line");
+    let x0 = (0..90).find(|x| buf[(*x, row)].symbol() == "<").unwrap() + 2;
+    for x in x0..x0 + 4 {
+        assert_eq!(
+            buf[(x, row)].bg,
+            ratatui::style::Color::Yellow,
+            "column {x}"
+        );
+    }
+    assert_ne!(buf[(x0 + 4, row)].bg, ratatui::style::Color::Yellow);
+    insta::assert_snapshot!("search_text", text);
+    app.view = View::Hex;
+    app.research();
+    insta::assert_snapshot!("search_hex", render(&app, 90, 22));
+    // In hex, the bytes of "pong" are marked in the hex column and in the ASCII column.
+    let mut term = Terminal::new(TestBackend::new(90, 22)).unwrap();
+    term.draw(|f| ui::draw(f, &app)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let line = |y: u16| (0..90).map(|x| buf[(x, y)].symbol()).collect::<String>();
+    let row = (0..22)
+        .find(|y| line(*y).contains("< 70 6f"))
+        .expect("the pong row");
+    let yellow = |x: u16| buf[(x, row)].bg == ratatui::style::Color::Yellow;
+    let hex_at = (0..90u16)
+        .find(|x| buf[(*x, row)].symbol() == "<")
+        .expect("the arrow")
+        + 2;
+    assert!((hex_at..hex_at + 11).all(yellow), "70 6f 6e 67 marked");
+    assert!(!yellow(hex_at + 12), "0a not marked");
+    assert!(
+        !yellow(hex_at + 11),
+        "the space after the last byte is not marked"
+    );
+}
+
+#[test]
+fn multi_line_send_box_and_loop_in_the_status_bar() {
+    let mut app = client_with_data(Lang::En);
+    app.send = Input::new("GET / HTTP/1.0\nHost: example\n".into());
+    app.toggle_loop(std::time::Instant::now());
+    if let Some(l) = app.looping.as_mut() {
+        l.count = 12;
+    }
+    insta::assert_snapshot!(render(&app, 90, 20));
+}
+
+#[test]
+fn file_send_gauge() {
+    let mut app = client_with_data(Lang::En);
+    app.file_send = Some(FileSend {
+        path: "firmware.bin".into(),
+        total: 4096,
+        sent: 1024,
+    });
+    insta::assert_snapshot!(render(&app, 90, 20));
 }

@@ -331,10 +331,12 @@ fn settings_are_remembered_and_presets_saved_and_loaded() {
     let s = tmux.wait_for("TCP 服务器");
     assert!(s.contains("127.0.0.1:7788"), "{s}");
     assert!(s.contains("gbk"), "{s}");
-    // Switch to a client on another address, in English, and quit.
+    // Switch to the next mode (a UDP client), in English, and quit.
     tmux.keys(&["F6", "F9"]);
-    tmux.wait_for("TCP client");
+    tmux.wait_for("UDP client");
     quit_and_check_restored(&tmux, &dir);
+    let saved = std::fs::read_to_string(&file).expect("the settings at exit");
+    assert!(saved.contains("transport = \"udp\""), "{saved}");
     clear(&tmux);
 
     // The preset brings the server panel back over the remembered client one.
@@ -350,4 +352,179 @@ fn settings_are_remembered_and_presets_saved_and_loaded() {
         .output()
         .expect("run socklab");
     usage_error(&out, &["nope", "plc"]);
+}
+
+/// A python3 peer (`python3 -c SCRIPT ARGS...`) with its stdout as lines.
+fn python_peer(script: &str, args: &[&str]) -> (Proc, Lines) {
+    let mut cmd = Command::new(python3());
+    cmd.arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    let mut p = Proc::spawn(cmd, "python3 peer");
+    let lines = Lines::new(p.stdout());
+    (p, lines)
+}
+
+/// A UDP peer: prints every datagram it gets and answers the first one.
+const UDP_PEER: &str = r#"
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print("udp on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+first = True
+while True:
+    d, a = s.recvfrom(65536)
+    print("got " + d.decode(errors="replace").strip(), flush=True)
+    if first:
+        s.sendto(b"pong over udp\n", a)
+        first = False
+"#;
+
+/// The mode is chosen with F6 (UDP client), the address typed without a scheme, and the
+/// UDP peer hears a line and a loop of them; its answer shows in the pane.
+#[test]
+fn udp_mode_sends_and_loops_to_a_real_udp_peer() {
+    let (_peer, mut out) = python_peer(UDP_PEER, &[]);
+    let port = port_in(&out.wait_for("udp on"));
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-udp");
+    launch(&tmux, &dir, "tui --lang en");
+    tmux.wait_for("Mode: TCP client");
+    tmux.keys(&["F6", "F6"]);
+    tmux.wait_for("Mode: UDP client");
+    tmux.type_text(&format!("127.0.0.1:{port}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&format!("connected to 127.0.0.1:{port}"));
+
+    tmux.keys(&["Tab"]);
+    tmux.type_text("hello udp");
+    tmux.keys(&["Enter"]);
+    out.wait_for("got hello udp");
+    tmux.wait_for("< pong over udp");
+
+    // Loop every 100ms: the peer hears three, then Ctrl-R stops it and says how many.
+    tmux.keys(&["C-t"]);
+    tmux.wait_for("Loop interval");
+    tmux.keys(&["C-u"]);
+    tmux.type_text("100ms");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("loop interval 100ms");
+    tmux.type_text("tick");
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("looping every 100ms");
+    for _ in 0..3 {
+        out.wait_for("got tick");
+    }
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("loop stopped");
+    quit_and_check_restored(&tmux, &dir);
+}
+
+/// A TCP peer that writes the first N bytes it gets to a file, then says so.
+const RECORD_PEER: &str = r#"
+import socket, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+data = b""
+while len(data) < n:
+    chunk = c.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+open(path, "wb").write(data)
+print("got %d" % len(data), flush=True)
+c.recv(1)
+"#;
+
+/// Ctrl-O sends a file: an unreadable path is an inline error and sends nothing, a real
+/// file arrives byte-exact at a real peer, and the gauge says it is done.
+#[test]
+fn a_file_is_sent_byte_exact_and_a_bad_path_sends_nothing() {
+    let dir = TempDir::new("tui-file");
+    let payload = random_bytes(300_000, 7);
+    let file = dir.path("payload.bin");
+    std::fs::write(&file, &payload).unwrap();
+    let got = dir.path("got.bin");
+    let (_peer, mut out) = python_peer(
+        RECORD_PEER,
+        &[&payload.len().to_string(), &got.display().to_string()],
+    );
+    let port = port_in(&out.wait_for("listening on"));
+    let tmux = Tmux::start();
+    launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
+    tmux.wait_for("connected to 127.0.0.1");
+
+    tmux.keys(&["C-o"]);
+    tmux.wait_for("File to send");
+    tmux.type_text(&dir.path("missing.bin").display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("cannot send the file, nothing sent");
+
+    tmux.keys(&["C-o"]);
+    tmux.wait_for("File to send");
+    tmux.keys(&["C-u"]);
+    tmux.type_text(&file.display().to_string());
+    tmux.keys(&["Enter"]);
+    out.wait_for(&format!("got {}", payload.len()));
+    tmux.wait_for("file sent");
+    let received = std::fs::read(&got).expect("the peer's file");
+    assert!(received == payload, "the file arrived changed");
+    quit_and_check_restored(&tmux, &dir);
+}
+
+/// `/` finds text in the text view and bytes in the hex view; Ctrl-X saves the pane as
+/// viewed and says where and how much.
+#[test]
+fn search_in_text_and_hex_and_save_the_pane() {
+    let (mut server, mut out, port) = socklab_server(&[]);
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-search");
+    launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
+    tmux.wait_for("connected to 127.0.0.1");
+    out.wait_for("connected");
+    let mut stdin = server.stdin();
+    stdin.write_all(b"alpha\nbeta needle\ngamma\n").unwrap();
+    stdin.flush().unwrap();
+    // One read or three: the lines may share an entry.
+    tmux.wait_for("gamma");
+
+    // Tab from the send box to the received pane (Esc then `/` could read as Alt-/).
+    tmux.keys(&["Tab"]);
+    tmux.keys(&["/"]);
+    tmux.wait_for("Find");
+    tmux.type_text("NEEDLE");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("match NEEDLE: 1/1");
+    tmux.keys(&["/", "C-u"]);
+    tmux.type_text("nothing-like-this");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("not found: nothing-like-this");
+
+    // In hex, hex digits find bytes: "gam" is 67 61 6d.
+    tmux.keys(&["F3"]);
+    tmux.wait_for("Received · hex");
+    tmux.keys(&["/", "C-u"]);
+    tmux.type_text("67 61 6d");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("match 67 61 6d: 1/1");
+
+    let saved = dir.path("pane.txt");
+    tmux.keys(&["C-x"]);
+    tmux.wait_for("Save the received pane");
+    tmux.keys(&["C-u"]);
+    tmux.type_text(&saved.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("wrote ");
+    let text = std::fs::read_to_string(&saved).expect("the saved pane");
+    assert!(text.contains("67 61 6d 6d 61 0a"), "{text}");
+    let s = tmux.screen();
+    assert!(s.contains(&format!("wrote {} bytes", text.len())), "{s}");
+    quit_and_check_restored(&tmux, &dir);
 }
