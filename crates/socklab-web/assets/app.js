@@ -1,7 +1,7 @@
-import { LogView } from './log.js';
-
 // socklab web: the page. One WebSocket to the server; sessions live on the server, so the
 // page can reload or reconnect and rebuild its tabs from the server's snapshot.
+import { LogView } from './log.js';
+import { setupToolbox, onToolMessage } from './tools.js';
 
 const MODES = ['tcp-client', 'tcp-server', 'udp-client', 'udp-server', 'tls-client', 'tls-server', 'unix-client', 'unix-server'];
 const ENCODINGS = ['utf-8', 'gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr', 'windows-1252', 'utf-16le', 'utf-16be', 'auto'];
@@ -84,8 +84,9 @@ const $ = (sel, root = document) => root.querySelector(sel);
 // ---------- the socket ----------
 let ws = null;
 let backoff = 500;
-let nextRid = 1;
+// Sends waiting for their answer (a file piece, a loop round), by rid.
 const pending = new Map();
+let nextRid = 1;
 
 function connect() {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
@@ -108,10 +109,6 @@ function request(msg) {
   if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(msg)); return true; }
   return false;
 }
-function tool(name, args) {
-  const rid = nextRid++;
-  return new Promise((resolve) => { pending.set(rid, resolve); if (!request({ ...args, op: 'tool', rid, tool: name })) { pending.delete(rid); resolve({ error: t('conn.offline') }); } });
-}
 
 function onMessage(m) {
   if (m.sync) {
@@ -124,7 +121,12 @@ function onMessage(m) {
     return;
   }
   if (m.dropped) { for (const s of sessions.values()) s.dropped(m.dropped); return; }
-  if (m.rid != null) { const p = pending.get(m.rid); if (p) { pending.delete(m.rid); p(m); } return; }
+  if (m.rid != null) {
+    // Sends that wait for an answer have rids of their own ("send N"); the rest are tools'.
+    const p = pending.get(m.rid);
+    if (p) { pending.delete(m.rid); p(m); } else onToolMessage(m);
+    return;
+  }
   if (m.sid == null) { if (m.error) console.warn(m.error); return; }
   const s = sessionFor(m.sid);
   if (m.session) s.restore(m.session);
@@ -600,7 +602,7 @@ class SessionTab {
 }
 
 function sendWaiting(msg) {
-  const rid = nextRid++;
+  const rid = `send ${nextRid++}`;
   return new Promise((resolve) => {
     pending.set(rid, resolve);
     if (!request({ ...msg, rid })) { pending.delete(rid); resolve({ error: t('conn.offline') }); }
@@ -644,44 +646,6 @@ function drawThroughput(canvas, samples) {
   canvas.dataset.points = String(samples.length);
 }
 
-// ---------- the toolbox ----------
-function table(value) {
-  if (Array.isArray(value)) {
-    if (value.length && value.every((x) => x && typeof x === 'object' && !Array.isArray(x))) {
-      const cols = [...new Set(value.flatMap((x) => Object.keys(x)))];
-      return h('table', {}, h('tr', {}, ...cols.map((c) => h('th', {}, c))), ...value.map((x) => h('tr', {}, ...cols.map((c) => h('td', {}, cell(x[c]))))));
-    }
-    return value.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ');
-  }
-  if (value && typeof value === 'object') {
-    return h('table', {}, ...Object.entries(value).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, cell(v)))));
-  }
-  return String(value);
-}
-function cell(v) { return v == null ? '' : (typeof v === 'object' ? table(v) : String(v)); }
-
-function setupToolbox() {
-  const view = $('#toolbox-view').content.firstElementChild.cloneNode(true);
-  view.dataset.id = 'toolbox';
-  $('#views').append(view);
-  const enc = $('select.encoding', view);
-  for (const e of ENCODINGS) enc.append(h('option', { value: e }, e));
-  view.querySelectorAll('form.tool').forEach((form) => {
-    form.onsubmit = async (e) => {
-      e.preventDefault();
-      const args = Object.fromEntries(new FormData(form).entries());
-      if (form.dataset.tool === 'dns') args.types = (args.types || '').split(/[\s,]+/).filter(Boolean);
-      const out = $('.result', form);
-      out.textContent = t('tool.running');
-      const r = await tool(form.dataset.tool, args);
-      out.textContent = '';
-      out.append(r.error ? h('div', { class: 'error' }, `${t('error')}: ${r.error}`) : table(r.result));
-    };
-  });
-  const tab = h('button', { 'data-id': 'toolbox', 'data-i18n': 'tab.toolbox', onclick: () => activate('toolbox') });
-  $('header').insertBefore(tab, $('.spacer'));
-}
-
 // ---------- start ----------
 async function main() {
   try {
@@ -692,7 +656,7 @@ async function main() {
   $('#lang').value = lang;
   $('#lang').onchange = (e) => setLang(e.target.value, true);
   $('#add-tab').onclick = () => addSession();
-  setupToolbox();
+  setupToolbox({ t, request, activate, encodings: ENCODINGS });
   translate();
   document.addEventListener('keydown', (e) => {
     const s = sessions.get(active);

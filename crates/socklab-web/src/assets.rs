@@ -88,9 +88,14 @@ mod tests {
             }
         }
         let mut used = BTreeSet::new();
-        for file in ["index.html", "app.js"] {
+        for file in ["index.html", "app.js", "tools.js"] {
             let text = String::from_utf8(get(file).expect(file)).expect("UTF-8");
-            for marker in ["data-i18n=\"", "data-i18n-title=\"", "t('"] {
+            for marker in [
+                "data-i18n=\"",
+                "data-i18n-title=\"",
+                "data-i18n-placeholder=\"",
+                "t('",
+            ] {
                 for (at, _) in text.match_indices(marker) {
                     let rest = &text[at + marker.len()..];
                     // `t('state.' + s)` names a family of keys, listed below in full.
@@ -119,6 +124,21 @@ mod tests {
         for state in ["idle", "connecting", "connected", "listening", "closed"] {
             used.insert(format!("state.{state}"));
         }
+        // tools.js: the waterfall's bars and total, the ping header, the convert forms.
+        for phase in [
+            "dns", "connect", "tls", "request", "ttfb", "transfer", "total",
+        ] {
+            used.insert(format!("trace.phase.{phase}"));
+        }
+        for key in [
+            "ping.to.tcp",
+            "ping.to.icmp",
+            "form.text",
+            "form.hex",
+            "form.base64",
+        ] {
+            used.insert(key.to_string());
+        }
         let missing: Vec<_> = used.difference(&en).collect();
         assert!(
             missing.is_empty(),
@@ -129,7 +149,15 @@ mod tests {
     #[test]
     fn the_page_is_all_there() {
         let names = names();
-        for f in ["index.html", "app.js", "style.css", "i18n.json"] {
+        for f in [
+            "index.html",
+            "app.js",
+            "tools.js",
+            "dom.js",
+            "chart.js",
+            "style.css",
+            "i18n.json",
+        ] {
             assert!(names.iter().any(|n| n == f), "{f} not in {names:?}");
         }
     }

@@ -2,16 +2,21 @@
 //!
 //! Page → server: `{"op":"open","sid","mode","address","encoding"}`,
 //! `{"op":"send","sid","to","data","hex","eol"[,"rid"]}` (`to`: "all", an id or a list of
-//! ids; with `rid` the send waits for room and is answered `{"rid","result":{"queued":N}}`), `{"op":"kick","sid","peer"}`,
-//! `{"op":"close","sid"}`, `{"op":"sync"}`, `{"op":"tool","rid","tool",...args}`.
+//! ids; with `rid` the send waits for room and is answered `{"rid","result":{"queued":N}}`),
+//! `{"op":"kick","sid","peer"}`, `{"op":"close","sid"}`, `{"op":"sync"}`,
+//! `{"op":"tool","rid","tool",...args}`, `{"op":"stop","rid"}` (end a running tool: a ping
+//! gives its summary so far).
 //!
 //! Server → page: `{"sync":{"lang","version","sessions":[...]}}` first and on request;
 //! `{"sid","session":{...}}` when a session opens; `{"sid","events":[EVENT...],"stats":{...}
 //! [,"skipped":{"events","bytes"}]}` at most every 50 ms per session, each EVENT exactly as
-//! `--json` prints it and the stats the session's exact counters; `{"sid","state"}`; `{"sid","error"}`; `{"sid","removed":true}`;
-//! `{"rid","result"}` or `{"rid","error"}`; `{"dropped":N}` when this page fell behind and
+//! `--json` prints it and the stats the session's exact counters; `{"sid","state"}`;
+//! `{"sid","error"}`; `{"sid","removed":true}`; `{"rid","progress"}` while a tool runs (each
+//! ping try), then `{"rid","result"}` or `{"rid","error"}`; `{"dropped":N}` when this page
+//! fell behind and
 //! N messages were skipped; `{"error"}` for a message that could not be read.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -19,7 +24,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::guard::refuse;
 use crate::sessions::{OpenRequest, SendRequest};
@@ -28,6 +33,9 @@ use crate::AppState;
 /// Replies meant for this page only (tool results, errors of its own requests). A page
 /// that does not read them loses the newest, counted in the next `dropped` marker.
 const REPLIES: usize = 64;
+
+/// Tools one page may have running at once (pings, scans, traces in flight).
+const RUNNING_TOOLS: usize = 16;
 
 /// The largest message a page may send: a send box, not a file upload.
 const MAX_MESSAGE: usize = 4 << 20;
@@ -55,6 +63,9 @@ async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
     let (mut out, snaps) = state.hub.subscribe();
     let (reply_tx, mut replies) = mpsc::channel::<Value>(REPLIES);
     let mut dropped: u64 = 0;
+    // How to stop each running tool of this page, by its rid (as JSON text). A tool
+    // also stops when this page goes away: its replies channel closes.
+    let mut running: HashMap<String, oneshot::Sender<()>> = HashMap::new();
     if send(&mut socket, &sync(&state, snaps)).await.is_err() {
         return;
     }
@@ -62,7 +73,7 @@ async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
         let msg = tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let r = Replies { tx: &reply_tx, dropped: &mut dropped };
+                    let r = Replies { tx: &reply_tx, dropped: &mut dropped, running: &mut running };
                     if let Some(answer) = handle(&state, text.as_str(), r) {
                         answer
                     } else {
@@ -103,6 +114,7 @@ async fn serve(mut socket: WebSocket, state: Arc<AppState>) {
 struct Replies<'a> {
     tx: &'a mpsc::Sender<Value>,
     dropped: &'a mut u64,
+    running: &'a mut HashMap<String, oneshot::Sender<()>>,
 }
 
 fn sync(state: &AppState, sessions: Vec<crate::sessions::Snapshot>) -> Value {
@@ -186,8 +198,37 @@ fn handle(state: &Arc<AppState>, text: &str, replies: Replies<'_>) -> Option<Val
                 *replies.dropped += 1;
                 return None;
             }
+            // A finished tool dropped its end of the stop channel.
+            replies.running.retain(|_, stop| !stop.is_closed());
+            let key = rid.to_string();
+            if replies.running.contains_key(&key) {
+                return Some(
+                    json!({ "rid": rid, "error": format!("a tool with rid {key} is still running; expected a new rid") }),
+                );
+            }
+            if replies.running.len() >= RUNNING_TOOLS {
+                return Some(
+                    json!({ "rid": rid, "error": format!("{RUNNING_TOOLS} tools are running on this page already; stop one or wait for it") }),
+                );
+            }
+            let (stop_tx, stop_rx) = oneshot::channel::<()>();
+            replies.running.insert(key, stop_tx);
             tokio::spawn(async move {
-                let answer = match crate::tools::run(&name, req).await {
+                let gone = tx.clone();
+                let stop = async move {
+                    tokio::select! {
+                        _ = stop_rx => {}
+                        _ = gone.closed() => {}
+                    }
+                };
+                // Progress is for watching: when the page is behind, a try is skipped
+                // here (the result lists them all) rather than held in memory.
+                let progress_tx = tx.clone();
+                let progress_rid = rid.clone();
+                let progress = move |p: Value| {
+                    let _ = progress_tx.try_send(json!({ "rid": progress_rid, "progress": p }));
+                };
+                let answer = match crate::tools::run(&name, req, progress, stop).await {
                     Ok(result) => json!({ "rid": rid, "result": result }),
                     Err(error) => json!({ "rid": rid, "error": error }),
                 };
@@ -195,8 +236,19 @@ fn handle(state: &Arc<AppState>, text: &str, replies: Replies<'_>) -> Option<Val
             });
             None
         }
+        "stop" => {
+            let rid = req.get("rid").cloned().unwrap_or(Value::Null);
+            match replies.running.remove(&rid.to_string()) {
+                // The tool answers for itself (a ping with its summary).
+                Some(stop) => {
+                    let _ = stop.send(());
+                    None
+                }
+                None => Some(json!({ "rid": rid, "error": "no tool with this rid is running" })),
+            }
+        }
         other => Some(json!({
-            "error": format!("unknown op '{other}'; expected open, send, kick, close, sync or tool")
+            "error": format!("unknown op '{other}'; expected open, send, kick, close, sync, tool or stop")
         })),
     }
 }

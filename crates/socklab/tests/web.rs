@@ -779,3 +779,340 @@ fn a_non_loopback_bind_warns() {
     );
     Lines::new(proc.stdout()).wait_for("socklab web: http://127.0.0.1:");
 }
+
+impl Ws {
+    /// Sends a tool request and collects its progress messages until its result or error.
+    fn tool(&mut self, rid: u64, req: Value) -> (Vec<Value>, Value) {
+        let mut msg = req;
+        msg["op"] = json!("tool");
+        msg["rid"] = json!(rid);
+        self.send(msg);
+        let mut progress = Vec::new();
+        loop {
+            let v = self.wait(&format!("reply to rid {rid}"), |v| v["rid"] == rid);
+            match v.get("progress") {
+                Some(p) => progress.push(p.clone()),
+                None => return (progress, v),
+            }
+        }
+    }
+}
+
+/// The message the CLI prints for a usage error (exit 2), without "socklab: ".
+fn cli_usage_error(args: &[&str]) -> String {
+    let out = run(args, b"");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+    let err = text(&out.stderr);
+    err.trim_end()
+        .strip_prefix("socklab: ")
+        .unwrap_or_else(|| panic!("{args:?}: {err}"))
+        .to_string()
+}
+
+/// A listener that counts the connections the kernel completed for it: after a ping has
+/// answered, every one of its connects is in the accept queue.
+fn accepted(listener: &std::net::TcpListener) -> usize {
+    listener.set_nonblocking(true).expect("nonblocking");
+    let mut n = 0;
+    loop {
+        match listener.accept() {
+            Ok(_) => n += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return n,
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
+#[test]
+fn ping_streams_each_try_then_a_summary_that_matches_the_accepts() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let web = Web::start();
+    let mut ws = web.ws();
+    let (progress, r) = ws.tool(
+        1,
+        json!({"tool":"ping","target":format!("127.0.0.1:{port}"),"count":3,"interval_ms":10,"timeout_ms":5000}),
+    );
+    let report = &r["result"];
+    assert_eq!(report["mode"], "tcp", "{r}");
+    assert_eq!(report["address"], "127.0.0.1");
+    assert_eq!(report["port"], port);
+    let seqs: Vec<_> = progress.iter().map(|p| p["seq"].as_u64()).collect();
+    assert_eq!(seqs, [Some(1), Some(2), Some(3)], "{progress:?}");
+    assert!(progress
+        .iter()
+        .all(|p| p["ok"] == true && p["time_ms"].as_f64().is_some()));
+    // The result lists the very tries that streamed.
+    assert_eq!(report["tries"], Value::Array(progress.clone()));
+    let s = &report["summary"];
+    assert_eq!(
+        (s["sent"].as_u64(), s["received"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(s["loss_percent"], 0.0);
+    let (min, avg, max) = (
+        s["min_ms"].as_f64().expect("min"),
+        s["avg_ms"].as_f64().expect("avg"),
+        s["max_ms"].as_f64().expect("max"),
+    );
+    assert!(min <= avg && avg <= max, "{s}");
+    assert_eq!(accepted(&listener), 3);
+}
+
+#[test]
+fn ping_to_a_refused_port_reports_each_failure_and_full_loss() {
+    let refused = RefusedPort::new();
+    let web = Web::start();
+    let mut ws = web.ws();
+    let (progress, r) = ws.tool(
+        2,
+        json!({"tool":"ping","target":format!("127.0.0.1:{}", refused.port),"count":2,"interval_ms":10}),
+    );
+    assert_eq!(progress.len(), 2, "{progress:?}");
+    for p in &progress {
+        assert_eq!(p["ok"], false, "{p}");
+        assert!(p["time_ms"].is_null());
+        assert!(p["error"].as_str().unwrap_or("").contains("refused"), "{p}");
+    }
+    let s = &r["result"]["summary"];
+    assert_eq!(
+        (s["sent"].as_u64(), s["received"].as_u64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    assert_eq!(s["loss_percent"], 100.0);
+    assert!(s["min_ms"].is_null() && s["avg_ms"].is_null());
+}
+
+/// Stop ends a ping early with the summary of the tries made, as Ctrl-C does.
+#[test]
+fn a_stopped_ping_answers_with_its_summary_so_far() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"tool","rid":3,"tool":"ping","target":format!("127.0.0.1:{port}"),"count":1000,"interval_ms":10}));
+    ws.wait("first try", |v| v["rid"] == 3 && v["progress"]["seq"] == 1);
+    ws.send(json!({"op":"stop","rid":3}));
+    let r = ws.wait("result", |v| v["rid"] == 3 && v.get("progress").is_none());
+    let s = &r["result"]["summary"];
+    let sent = s["sent"].as_u64().expect("sent");
+    assert!((1..1000).contains(&sent), "{r}");
+    assert_eq!(s["received"].as_u64(), Some(sent));
+    assert_eq!(accepted(&listener) as u64, sent);
+}
+
+#[test]
+fn scan_reports_exactly_the_open_ports() {
+    let open: Vec<std::net::TcpListener> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let mut open_ports: Vec<u16> = open
+        .iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect();
+    open_ports.sort_unstable();
+    let closed = [RefusedPort::new(), RefusedPort::new()];
+    let list: Vec<String> = open_ports
+        .iter()
+        .copied()
+        .chain(closed.iter().map(|c| c.port))
+        .map(|p| p.to_string())
+        .collect();
+    let web = Web::start();
+    let mut ws = web.ws();
+    let (progress, r) = ws.tool(
+        4,
+        json!({"tool":"scan","host":"127.0.0.1","ports":list.join(","),"timeout_ms":5000,"concurrency":2}),
+    );
+    assert!(progress.is_empty());
+    let report = &r["result"];
+    let found: Vec<u64> = report["open"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .map(|o| o["port"].as_u64().expect("port"))
+        .collect();
+    let expected: Vec<u64> = open_ports.iter().map(|&p| u64::from(p)).collect();
+    assert_eq!(found, expected, "{report}");
+    assert_eq!(report["closed"], 2);
+    assert_eq!(report["filtered"], 0);
+    assert_eq!(report["ports_scanned"], 5);
+    assert_eq!(report["address"], "127.0.0.1");
+}
+
+#[test]
+fn trace_times_each_phase_of_a_request_to_a_real_server() {
+    let mut cmd = std::process::Command::new(python3());
+    cmd.arg(fixture("http_peer.py"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut peer = Proc::spawn(cmd, "http_peer.py");
+    let mut lines = Lines::new(peer.stdout());
+    let port = port_in(&lines.wait_for("listening on"));
+    let web = Web::start();
+    let mut ws = web.ws();
+
+    // A redirect followed, then a POST with a header and a body: every hop traced.
+    let (_, r) = ws.tool(
+        5,
+        json!({"tool":"trace","url":format!("http://127.0.0.1:{port}/chain/1"),"follow":true}),
+    );
+    let report = &r["result"];
+    assert!(report["error"].is_null(), "{r}");
+    assert_eq!(report["status"], 200);
+    assert_eq!(report["redirects"], 1);
+    let hops = report["hops"].as_array().expect("hops");
+    assert_eq!(hops.len(), 2, "{report}");
+    assert_eq!(hops[0]["response"]["status"], 302);
+    for hop in hops {
+        let p = &hop["phases"];
+        assert!(p["dns_ms"].is_null(), "an address needs no DNS: {p}");
+        assert!(p["tls_ms"].is_null(), "http: {p}");
+        for phase in [
+            "connect_ms",
+            "request_ms",
+            "ttfb_ms",
+            "transfer_ms",
+            "total_ms",
+        ] {
+            assert!(
+                p[phase].as_f64().is_some_and(|ms| ms >= 0.0),
+                "{phase}: {p}"
+            );
+        }
+    }
+
+    let (_, r) = ws.tool(
+        6,
+        json!({"tool":"trace","url":format!("http://localhost:{port}/echo"),"method":"PUT",
+               "headers":"X-Test: one\nAccept: text/plain","data":"a=1"}),
+    );
+    let report = &r["result"];
+    assert_eq!(report["status"], 200, "{r}");
+    let hop = &report["hops"][0];
+    assert!(
+        hop["phases"]["dns_ms"].as_f64().is_some(),
+        "a name is resolved: {hop}"
+    );
+    let req = &hop["request"];
+    assert_eq!(req["method"], "PUT");
+    assert_eq!(req["body_bytes"], 3);
+    let headers = req["headers"].as_array().expect("headers");
+    assert!(
+        headers.contains(&json!(["X-Test", "one"])) || headers.contains(&json!(["x-test", "one"])),
+        "{req}"
+    );
+    assert!(hop["response"]["headers"]
+        .as_array()
+        .is_some_and(|h| !h.is_empty()));
+    assert!(hop["body_bytes"].as_u64().is_some_and(|n| n > 0));
+}
+
+/// Bad input to each new tool: the CLI's own message (its exit-2 cases), shown inline, and
+/// nothing sent: a witness listener named in every request sees no connection.
+#[test]
+fn bad_tool_input_is_refused_before_anything_is_sent() {
+    let witness = Witness::new();
+    let port = witness.port.to_string();
+    let addr = witness.addr();
+    let web = Web::start();
+    let mut ws = web.ws();
+    let mut rid = 100;
+    let mut refused = |ws: &mut Ws, req: Value, needles: &[&str]| {
+        rid += 1;
+        let (progress, r) = ws.tool(rid, req.clone());
+        assert!(progress.is_empty(), "{req}: {progress:?}");
+        let err = r["error"].as_str().unwrap_or_else(|| panic!("{req}: {r}"));
+        for n in needles {
+            assert!(err.contains(n), "{req}: {n:?} not in {err}");
+        }
+        err.to_string()
+    };
+    // The same words as the command line.
+    for (req, cli) in [
+        (
+            json!({"tool":"ping","target":"127.0.0.1:99999"}),
+            vec!["ping", "127.0.0.1:99999"],
+        ),
+        (
+            json!({"tool":"scan","host":"127.0.0.1","ports":format!("{port},0")}),
+            vec!["scan", "127.0.0.1", format!("{port},0").as_str()],
+        ),
+        (
+            json!({"tool":"scan","host":"127.0.0.1","ports":format!("{port}-1")}),
+            vec!["scan", "127.0.0.1", format!("{port}-1").as_str()],
+        ),
+        (
+            json!({"tool":"scan","host":format!("127.0.0.1:{port}"),"ports":port}),
+            vec!["scan", addr.as_str(), port.as_str()],
+        ),
+        (
+            json!({"tool":"trace","url":format!("{addr}/x")}),
+            vec!["trace", format!("{addr}/x").as_str()],
+        ),
+        (
+            json!({"tool":"trace","url":format!("ftp://{addr}/")}),
+            vec!["trace", format!("ftp://{addr}/").as_str()],
+        ),
+        (
+            json!({"tool":"trace","url":format!("http://{addr}/"),"headers":"NoColon"}),
+            vec!["trace", "-H", "NoColon", format!("http://{addr}/").as_str()],
+        ),
+        (
+            json!({"tool":"trace","url":format!("http://{addr}/"),"method":"GET /"}),
+            vec!["trace", "-X", "GET /", format!("http://{addr}/").as_str()],
+        ),
+    ] {
+        let expected = cli_usage_error(&cli);
+        let got = refused(&mut ws, req.clone(), &[]);
+        assert_eq!(got, expected, "{req}");
+    }
+    // The page's own bounds.
+    for (req, needles) in [
+        (
+            json!({"tool":"ping","target":addr,"count":0}),
+            vec!["count 0", "1-1000"],
+        ),
+        (
+            json!({"tool":"ping","target":addr,"count":1001}),
+            vec!["count 1001", "1-1000"],
+        ),
+        (
+            json!({"tool":"ping","target":addr,"interval_ms":5}),
+            vec!["interval 5 ms", "10 ms"],
+        ),
+        (
+            json!({"tool":"ping","target":addr,"timeout_ms":0}),
+            vec!["timeout 0 ms"],
+        ),
+        (
+            json!({"tool":"ping","target":addr,"count":"ten"}),
+            vec!["bad arguments"],
+        ),
+        (
+            json!({"tool":"scan","host":"127.0.0.1","ports":port,"concurrency":0}),
+            vec!["concurrency 0", "1-1000"],
+        ),
+        (
+            json!({"tool":"scan","host":"127.0.0.1","ports":port,"timeout_ms":0}),
+            vec!["timeout 0 ms"],
+        ),
+        (
+            json!({"tool":"trace","url":format!("http://{addr}/"),"timeout_ms":0}),
+            vec!["timeout 0 ms"],
+        ),
+    ] {
+        refused(&mut ws, req, &needles);
+    }
+    ws.send(json!({"op":"stop","rid":99}));
+    let r = ws.wait("stop of nothing", |v| v["rid"] == 99);
+    assert!(r["error"].as_str().unwrap_or("").contains("no tool"), "{r}");
+    witness.assert_untouched();
+}

@@ -205,19 +205,30 @@ try {
 
   step('the toolbox: a DNS lookup against the test dnsmasq');
   await page.locator('header button[data-id="toolbox"]').click();
+  await page.locator('.toolnav button[data-tool="dns"]').click();
   const form = page.locator('form[data-tool="dns"]');
   await form.locator('input[name="name"]').fill('a.test');
   await form.locator('input[name="server"]').fill(dns);
-  await form.locator('button').click();
+  await form.locator('button.run').click();
   await form.locator('.result').filter({ hasText: '192.0.2.10' }).waitFor();
   await page.screenshot({ path: `${shots}/4-toolbox-dns.png`, fullPage: true });
+
+  step('the toolbox: a TCP ping of the session's own port, on its latency chart');
+  await page.locator('.toolnav button[data-tool="ping"]').click();
+  const ping = page.locator('form[data-tool="ping"]');
+  await ping.locator('input[name="target"]').fill(`127.0.0.1:${port}`);
+  await ping.locator('input[name="count"]').fill('3');
+  await ping.locator('button.run').click();
+  await ping.locator('.result').filter({ hasText: '0%' }).waitFor();
+  await page.waitForFunction(() => { const c = document.querySelector('form[data-tool="ping"] canvas'); return c && c.width > 0; });
+  await page.screenshot({ path: `${shots}/5-toolbox-ping.png`, fullPage: true });
 
   step('the page in Chinese');
   await page.locator('#lang').selectOption('zh');
   await page.locator('header button[data-id="toolbox"]').filter({ hasText: '工具' }).waitFor();
   await page.locator('#tabs button').first().click();
   await s.locator('button.openclose').filter({ hasText: '关闭' }).waitFor();
-  await page.screenshot({ path: `${shots}/5-session-zh.png` });
+  await page.screenshot({ path: `${shots}/6-session-zh.png` });
 
   device.kill();
   assert.deepEqual(errors, [], 'the browser console has errors');
