@@ -246,10 +246,14 @@ function headBlock(mark, first, headers) {
 
 function waterfallView(phases, scale) {
   const bars = waterfall(phases, scale || phases.total_ms);
-  const rows = bars.map((b) => h('div', { class: 'wfrow' },
-    h('span', { class: 'wflabel' }, t('trace.phase.' + b.key)),
-    h('span', { class: 'wftrack' }, h('span', { class: 'wfbar ' + b.key, style: `left:${(b.start * 100).toFixed(2)}%;width:max(2px,${(b.width * 100).toFixed(2)}%)` })),
-    h('span', { class: 'wfms' }, fmtMs(b.ms))));
+  const rows = bars.map((b) => {
+    // Set through the CSSOM: the page's CSP (default-src 'self') blocks style attributes.
+    const bar = h('span', { class: 'wfbar ' + b.key });
+    bar.style.left = `${(b.start * 100).toFixed(2)}%`;
+    bar.style.width = `max(2px, ${(b.width * 100).toFixed(2)}%)`;
+    return h('div', { class: 'wfrow' }, h('span', { class: 'wflabel' }, t('trace.phase.' + b.key)),
+      h('span', { class: 'wftrack' }, bar), h('span', { class: 'wfms' }, fmtMs(b.ms)));
+  });
   rows.push(h('div', { class: 'wfrow total' }, h('span', { class: 'wflabel' }, t('trace.phase.total')), h('span', { class: 'wftrack' }),
     h('span', { class: 'wfms' }, fmtMs(phases.total_ms))));
   return h('div', { class: 'waterfall' }, rows);

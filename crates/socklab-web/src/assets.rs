@@ -97,6 +97,13 @@ mod tests {
                 "t('",
             ] {
                 for (at, _) in text.match_indices(marker) {
+                    // `t('` alone, not the end of another name (`getContext('2d')`).
+                    let before = text[..at].chars().next_back();
+                    if marker == "t('"
+                        && before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    {
+                        continue;
+                    }
                     let rest = &text[at + marker.len()..];
                     // `t('state.' + s)` names a family of keys, listed below in full.
                     let Some(end) = rest.find(['"', '\'']) else {

@@ -213,7 +213,7 @@ try {
   await form.locator('.result').filter({ hasText: '192.0.2.10' }).waitFor();
   await page.screenshot({ path: `${shots}/4-toolbox-dns.png`, fullPage: true });
 
-  step('the toolbox: a TCP ping of the session's own port, on its latency chart');
+  step("the toolbox: a TCP ping of the session's own port, on its latency chart");
   await page.locator('.toolnav button[data-tool="ping"]').click();
   const ping = page.locator('form[data-tool="ping"]');
   await ping.locator('input[name="target"]').fill(`127.0.0.1:${port}`);
