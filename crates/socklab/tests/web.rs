@@ -1116,3 +1116,115 @@ fn bad_tool_input_is_refused_before_anything_is_sent() {
     assert!(r["error"].as_str().unwrap_or("").contains("no tool"), "{r}");
     witness.assert_untouched();
 }
+
+/// An echo server in python for the client-mode sessions: "udp" or "unix PATH"; it prints
+/// "ready ADDR" once it can be reached and echoes what it gets.
+const PY_ECHO: &str = r#"
+import socket, sys
+if sys.argv[1] == "udp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    print("ready 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+    while True:
+        data, addr = s.recvfrom(65536)
+        s.sendto(data, addr)
+else:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(sys.argv[2])
+    s.listen(1)
+    print("ready", sys.argv[2], flush=True)
+    c, _ = s.accept()
+    while True:
+        data = c.recv(65536)
+        if not data:
+            break
+        c.sendall(data)
+"#;
+
+fn client_session_echo(mode: &str, args: &[&str]) {
+    let mut cmd = std::process::Command::new(python3());
+    cmd.args(["-c", PY_ECHO])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut proc = Proc::spawn(cmd, "python echo");
+    let ready = Lines::new(proc.stdout()).wait_for("ready");
+    let addr = ready.trim_start_matches("ready ").trim().to_string();
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(json!({"op":"open","sid":"c","mode":mode,"address":addr,"encoding":"gbk"}));
+    ws.wait("connected state", |v| {
+        v["sid"] == "c" && v["state"] == "connected"
+    });
+    ws.send(json!({"op":"send","sid":"c","data":"你好"}));
+    let echo = ws.event("c", "received");
+    assert_eq!(echo["hex"], "c4e3bac3", "{echo}");
+    assert_eq!(echo["text"], "你好");
+}
+
+#[test]
+fn a_udp_client_session() {
+    client_session_echo("udp-client", &["udp"]);
+}
+
+#[test]
+fn a_unix_client_session() {
+    let dir = TempDir::new("web-unix-client");
+    let path = dir.0.join("echo.sock").display().to_string();
+    client_session_echo("unix-client", &["unix", &path]);
+}
+
+/// A TLS client session checks the server's certificate: a self-signed one is refused,
+/// shown inline in the session, and the session ends without having sent anything.
+#[test]
+fn a_tls_client_session_refuses_an_unknown_certificate() {
+    let cert = TempDir::new("web-tls-client");
+    let (crt, key) = (cert.0.join("c.pem"), cert.0.join("k.pem"));
+    let out = std::process::Command::new(require("openssl", "openssl"))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut cmd = std::process::Command::new(python3());
+    cmd.arg(fixture("tls_peers.py"))
+        .arg("server")
+        .arg(&crt)
+        .arg(&key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut proc = Proc::spawn(cmd, "tls_peers.py server");
+    let port = port_in(&Lines::new(proc.stdout()).wait_for("listening on"));
+    let web = Web::start();
+    let mut ws = web.ws();
+    ws.send(
+        json!({"op":"open","sid":"t","mode":"tls-client","address":format!("localhost:{port}")}),
+    );
+    let err = ws.wait("certificate error", |v| {
+        v["sid"] == "t" && (v.get("error").is_some() || v["event"]["event"] == "error")
+    });
+    let msg = err["error"]
+        .as_str()
+        .or(err["event"]["message"].as_str())
+        .unwrap_or("")
+        .to_lowercase();
+    assert!(msg.contains("certificate"), "{err}");
+    ws.wait("closed state", |v| {
+        v["sid"] == "t" && v["state"] == "closed"
+    });
+}
