@@ -90,15 +90,12 @@ try {
   await page.goto('about:blank');
   const alone = await send(port1);
 
-  // 2. The page open, in a new tab of its own for a new session.
+  // 2. The page open, counting the frames it gets, with a new session in a tab of its own.
+  let frames = 0;
+  page.on('websocket', (ws) => ws.on('framereceived', () => { frames++; }));
   await page.goto(url);
   await page.locator('#conn.on').waitFor();
   await page.locator('#add-tab').click();
-  let frames = 0;
-  page.on('websocket', (ws) => ws.on('framereceived', () => { frames++; }));
-  await page.reload();
-  await page.locator('#conn.on').waitFor();
-  await page.locator('#tabs button').last().click();
   const port2 = await openSession();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
