@@ -10,6 +10,8 @@ Usage: peers.py MODE [ARGS...]. Each listens on 127.0.0.1 at a free port, prints
   record             print the hex of everything received until the client closes
   read-close N       read N bytes, print their hex, then close (the rest is never read)
   reset              accept and close at once with an RST (SO_LINGER 0)
+  answer-close N     serve N clients in turn: read once, answer "thank you !", close at
+                     once (the seed server's manners, as fast as python goes)
 """
 import socket
 import struct
@@ -22,6 +24,13 @@ srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", 0))
 srv.listen(16)
 print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+if mode == "answer-close":
+    for _ in range(int(sys.argv[2])):
+        c, _ = srv.accept()
+        c.recv(1024)
+        c.sendall(b"thank you !")
+        c.close()
+    sys.exit(0)
 conn, _ = srv.accept()
 
 

@@ -613,13 +613,16 @@ impl Engine {
                     if let Some(handle) = self.peers.remove(&id) {
                         // The reader is done; dropping our sender lets the writer finish
                         // what is queued and close.
-                        if !matches!(
+                        let clean = matches!(
                             reason,
                             CloseReason::PeerClosed | CloseReason::PeerClosedWithoutNotify
-                        ) {
+                        );
+                        let ev = if clean {
+                            handle.settled_closed_event(reason).await
+                        } else {
                             handle.abort();
-                        }
-                        let ev = handle.closed_event(reason);
+                            handle.closed_event(reason)
+                        };
                         let _ = self.events.send(ev).await;
                     }
                     if client || (self.cfg.once && self.served > 0 && self.peers.is_empty()) {

@@ -43,7 +43,15 @@ pub(crate) struct Ended {
 pub(crate) struct Counters {
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
+    /// Held by the writer from a write until its bytes are counted. A peer can answer
+    /// what we wrote and hang up before the writer's next instruction runs; the session
+    /// takes this before it reports the final counts, so they include what was answered.
+    writing: tokio::sync::Mutex<()>,
 }
+
+/// How long a closing connection's counts wait for a write in progress: a peer that
+/// closed cleanly either took the bytes already or makes the write fail at once.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The session's grip on one connection.
 pub(crate) struct PeerHandle {
@@ -81,6 +89,13 @@ impl PeerHandle {
             self.writer.abort();
         }
         self.closed_event(CloseReason::Local)
+    }
+
+    /// The `Closed` event once a write in progress has been counted (bounded by `SETTLE`,
+    /// for a peer that stopped reading).
+    pub async fn settled_closed_event(&self, reason: CloseReason) -> Event {
+        let _ = tokio::time::timeout(SETTLE, self.counters.writing.lock()).await;
+        self.closed_event(reason)
     }
 
     pub fn closed_event(&self, reason: CloseReason) -> Event {
@@ -282,7 +297,9 @@ async fn write_loop(
                         data,
                     }))
                     .await;
+                let writing = counters.writing.lock().await;
                 if let Err(e) = wr.write_all(&bytes).await {
+                    drop(writing);
                     let _ = ended.send(Ended {
                         id: peer.id,
                         reason: reason_of(&e),
@@ -293,6 +310,7 @@ async fn write_loop(
                 counters
                     .bytes_out
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                drop(writing);
             }
             PeerCmd::ShutdownWrite if shut => {}
             PeerCmd::ShutdownWrite => {
