@@ -1,6 +1,8 @@
 // socklab web: the page. One WebSocket to the server; sessions live on the server, so the
 // page can reload or reconnect and rebuild its tabs from the server's snapshot.
 import { LogView } from './log.js';
+import { h, $, fmtBytes } from './dom.js';
+import { drawSparkline } from './chart.js';
 import { setupToolbox, onToolMessage } from './tools.js';
 
 const MODES = ['tcp-client', 'tcp-server', 'udp-client', 'udp-server', 'tls-client', 'tls-server', 'unix-client', 'unix-server'];
@@ -65,21 +67,7 @@ export function badHexAt(s) {
 }
 
 // ---------- formatting ----------
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
 function clock(time) { const m = /T(\d\d:\d\d:\d\d\.\d+)/.exec(time || ''); return m ? m[1] : ''; }
-function h(tag, attrs = {}, ...kids) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') el.className = v; else if (k.startsWith('on')) el.addEventListener(k.slice(2), v); else el.setAttribute(k, v);
-  }
-  for (const k of kids) if (k != null) el.append(k);
-  return el;
-}
-const $ = (sel, root = document) => root.querySelector(sel);
 
 // ---------- the socket ----------
 let ws = null;
@@ -87,13 +75,19 @@ let backoff = 500;
 // Sends waiting for their answer (a file piece, a loop round), by rid.
 const pending = new Map();
 let nextRid = 1;
+// The socket dropped since the last sync: the next sync says so in each open session.
+let offline = false;
 
 function connect() {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
   ws = new WebSocket(url);
   ws.onopen = () => { backoff = 500; setConn(true); };
   ws.onclose = () => {
+    offline = true;
     setConn(false);
+    // Sends waiting for an answer get none from a socket that is gone: they fail now (a
+    // file stops with "failed"), rather than wait for ever.
+    for (const [rid, resolve] of pending) { pending.delete(rid); resolve({ error: t('conn.offline') }); }
     setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 5000);
   };
@@ -114,7 +108,13 @@ function onMessage(m) {
   if (m.sync) {
     if (!localStorage.getItem('socklab.lang') && m.sync.lang) setLang(pickLang(m.sync.lang), false);
     const alive = new Set();
-    for (const snap of m.sync.sessions) { alive.add(snap.sid); sessionFor(snap.sid).restore(snap); }
+    for (const snap of m.sync.sessions) {
+      alive.add(snap.sid);
+      const s = sessionFor(snap.sid);
+      s.restore(snap);
+      if (offline) s.info('info.resynced');
+    }
+    offline = false;
     for (const s of sessions.values()) if (!alive.has(s.sid) && s.state !== 'idle') s.setState('closed');
     if (sessions.size === 0) addSession();
     if (!active || !document.querySelector(`main > section[data-id="${active}"]`)) activate(sessions.keys().next().value);
@@ -378,7 +378,11 @@ class SessionTab {
   drawChart() {
     const canvas = $('.chart', this.el);
     if (!canvas || !canvas.offsetParent) return;
-    drawThroughput(canvas, this.samples);
+    // Bytes/s in and out, one point a second, the last five minutes, scaled to the peak.
+    const max = Math.max(1024, ...this.samples.map((p) => Math.max(p.in, p.out)));
+    drawSparkline(canvas, [{ key: 'in', color: '--in' }, { key: 'out', color: '--out' }], this.samples, {
+      max, slots: SAMPLES, label: `${fmtBytes(max)}/s`,
+    });
   }
 
   drawNotice() {
@@ -619,31 +623,6 @@ function duration(secs) {
   if (secs < 60) return `${secs}s`;
   if (secs < 3600) return `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`;
   return `${Math.floor(secs / 3600)}h${String(Math.floor(secs / 60) % 60).padStart(2, '0')}m`;
-}
-
-// The throughput chart: bytes/s in and out, one point a second, the last five minutes.
-function drawThroughput(canvas, samples) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth;
-  const hgt = canvas.clientHeight;
-  if (canvas.width !== w * dpr) { canvas.width = w * dpr; canvas.height = hgt * dpr; }
-  const g = canvas.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, w, hgt);
-  const css = getComputedStyle(canvas);
-  const max = Math.max(1024, ...samples.map((s) => Math.max(s.in, s.out)));
-  g.fillStyle = css.getPropertyValue('--muted');
-  g.font = '11px system-ui, sans-serif';
-  g.fillText(`${fmtBytes(max)}/s`, 4, 11);
-  const x = (i) => w - (samples.length - 1 - i) * (w / (SAMPLES - 1));
-  for (const [key, color] of [['in', '--in'], ['out', '--out']]) {
-    g.strokeStyle = css.getPropertyValue(color);
-    g.lineWidth = 1.5;
-    g.beginPath();
-    samples.forEach((s, i) => { const y = hgt - 2 - (s[key] / max) * (hgt - 16); if (i) g.lineTo(x(i), y); else g.moveTo(x(i), y); });
-    g.stroke();
-  }
-  canvas.dataset.points = String(samples.length);
 }
 
 // ---------- start ----------

@@ -144,3 +144,30 @@ export function drawSeries(canvas, series, opts = {}) {
     ctx.beginPath(); ctx.moveTo(x - 3, y - 3); ctx.lineTo(x + 3, y + 3); ctx.moveTo(x + 3, y - 3); ctx.lineTo(x - 3, y + 3); ctx.stroke();
   }
 }
+
+/**
+ * A sparkline: no axes, the newest sample at the right edge, room for `opts.slots` samples,
+ * `opts.max` at the top and `opts.label` written there. For a chart a few lines tall (a
+ * session's throughput), where drawSeries' axes would not fit.
+ */
+export function drawSparkline(canvas, lines, samples, opts) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth;
+  const hgt = canvas.clientHeight;
+  if (canvas.width !== w * dpr) { canvas.width = w * dpr; canvas.height = hgt * dpr; }
+  const g = canvas.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, hgt);
+  g.fillStyle = cssColor(canvas, '--muted', '#667085');
+  g.font = '11px system-ui, sans-serif';
+  g.fillText(opts.label, 4, 11);
+  const x = (i) => w - (samples.length - 1 - i) * (w / (opts.slots - 1));
+  for (const { key, color } of lines) {
+    g.strokeStyle = cssColor(canvas, color, '#2563eb');
+    g.lineWidth = 1.5;
+    g.beginPath();
+    samples.forEach((s, i) => { const y = hgt - 2 - (s[key] / opts.max) * (hgt - 16); if (i) g.lineTo(x(i), y); else g.moveTo(x(i), y); });
+    g.stroke();
+  }
+  canvas.dataset.points = String(samples.length);
+}

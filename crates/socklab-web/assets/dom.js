@@ -1,6 +1,5 @@
 // socklab web: small helpers shared by the page's modules. No side effects at import, so a
 // unit test (node) can import the pure functions without a document.
-// app.js still has its own h() and $ (the session code predates this file).
 
 /** An element with attributes (`class`, `on<event>` handlers, the rest as attributes). */
 export function h(tag, attrs = {}, ...kids) {

@@ -117,8 +117,14 @@ export class LogView {
     this.trimmed = 0;
     this.pending = false;
     this.empty = '';
+    // Following stops only when the reader moves up from where the log put itself: the
+    // box growing or shrinking (a progress bar appearing, the window resized) between a
+    // render and its scroll event must not read as "the reader scrolled away".
+    this.autoTop = 0;
     el.addEventListener('scroll', () => {
-      this.following = el.scrollTop + el.clientHeight >= el.scrollHeight - LINE_H;
+      if (el.scrollTop + el.clientHeight >= el.scrollHeight - LINE_H) this.following = true;
+      else if (el.scrollTop < this.autoTop - 1) this.following = false;
+      this.autoTop = el.scrollTop;
       this.schedule();
     });
     new ResizeObserver(() => this.schedule()).observe(el);
@@ -189,7 +195,7 @@ export class LogView {
   render() {
     const el = this.el;
     this.space.style.height = `${this.lines.length * LINE_H}px`;
-    if (this.following) el.scrollTop = el.scrollHeight;
+    if (this.following) { el.scrollTop = el.scrollHeight; this.autoTop = el.scrollTop; }
     const first = Math.max(0, Math.floor(el.scrollTop / LINE_H) - 10);
     const last = Math.min(this.lines.length, Math.ceil((el.scrollTop + el.clientHeight) / LINE_H) + 10);
     this.rows.style.transform = `translateY(${first * LINE_H}px)`;

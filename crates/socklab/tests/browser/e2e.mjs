@@ -68,7 +68,9 @@ def pump():
             with lock:
                 print("digest", len(got), hashlib.sha256(got).hexdigest(), flush=True)
         else:
-            s.sendall(bytes.fromhex(line))
+            data = bytes.fromhex(line)
+            s.sendall(data)
+            print("sent", len(data), flush=True)
 threading.Thread(target=pump, daemon=True).start()
 while True:
     try:
@@ -100,6 +102,10 @@ try {
   page.setDefaultTimeout(WAIT);
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+
+  // The page's WebSocket goes through a route the test can cut, as a network drop would.
+  const wsRoutes = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => { wsRoutes.push({ page: ws, server: ws.connectToServer() }); });
 
   step('the page loads with the token, which leaves the address bar');
   await page.goto(url);
@@ -182,6 +188,23 @@ try {
   const fileDigest = await dev.wait('the file digest', (l) => l.startsWith(`digest ${file.length}`));
   assert.equal(fileDigest, `digest ${file.length} ${createHash('sha256').update(file).digest('hex')}`);
 
+  step('the WebSocket drops; the device goes on; the page comes back with exact counters');
+  const routed = wsRoutes.length;
+  const cut = wsRoutes[routed - 1];
+  await cut.server.close();
+  await cut.page.close();
+  await page.locator('#conn.off').waitFor();
+  device.stdin.write(`${'41'.repeat(1000)}\n`);
+  await dev.wait('the bytes sent while the page was away', (l) => l === 'sent 1000');
+  await page.locator('#conn.on').waitFor();
+  assert.equal(wsRoutes.length, routed + 1, 'one new WebSocket');
+  await s.locator('.log .vrow.info').filter({ hasText: 'the page was offline and is back' }).waitFor();
+  // In: the GBK line, the binary bytes and the thousand; out: the reply, deadbeef, the pings, the file.
+  const bytesIn = 13 + 4 + 1000;
+  const bytesOut = 5 + 4 + 12 + file.length;
+  await s.locator('.counters').filter({ hasText: `(${bytesIn} bytes)` }).filter({ hasText: `(${bytesOut} bytes)` }).waitFor();
+  await s.locator('.clients tbody tr').filter({ hasText: `${bytesIn} B` }).waitFor();
+
   step('search finds the text, the filter and the download work');
   await s.locator('button[data-view="text"]').click();
   await s.locator('input.search').fill('服务器');
@@ -237,6 +260,14 @@ try {
   // What the page looked like when it failed, for whoever reads the failure.
   await page?.screenshot({ path: `${shots}/failed.png`, fullPage: true }).catch(() => {});
   console.log(`the page at the failure: ${shots}/failed.png`);
+  // The active log's geometry and last rows: a row that exists but is out of view shows here.
+  const log = await page?.evaluate(() => {
+    const el = document.querySelector('main > section.session.active .log');
+    if (!el) return null;
+    const rows = [...el.querySelectorAll('.vrow')].slice(-5).map((r) => r.textContent);
+    return { scrollTop: el.scrollTop, clientHeight: el.clientHeight, scrollHeight: el.scrollHeight, rows };
+  }).catch(() => null);
+  if (log) console.log('the active log:', JSON.stringify(log));
   throw e;
 } finally {
   await browser?.close();
