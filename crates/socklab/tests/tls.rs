@@ -19,13 +19,13 @@ fn openssl() -> PathBuf {
 }
 
 /// Names a certificate made by [`make_cert`] is for.
-const LOCALHOST_AND_IP: &str = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+pub(crate) const LOCALHOST_AND_IP: &str = "subjectAltName=DNS:localhost,IP:127.0.0.1";
 const LOCALHOST_ONLY: &str = "subjectAltName=DNS:localhost";
 
 /// A self-signed certificate with CN=localhost and the given SAN, and its key, made by
 /// openssl as a person would: `NAME.pem` and `NAME.key` in `dir`. `leaf`: mark it
 /// CA:FALSE, as a server's certificate should be; without, openssl's default (CA:TRUE).
-fn make_cert(dir: &TempDir, name: &str, san: &str, leaf: bool) -> (PathBuf, PathBuf) {
+pub(crate) fn make_cert(dir: &TempDir, name: &str, san: &str, leaf: bool) -> (PathBuf, PathBuf) {
     let cert = dir.path(&format!("{name}.pem"));
     let key = dir.path(&format!("{name}.key"));
     let mut cmd = Command::new(openssl());
@@ -59,7 +59,7 @@ fn openssl_fingerprint(cert: &Path) -> String {
 
 /// `openssl s_server` on a free port with the given certificate; its stdin (kept open: at
 /// its end s_server quits), its stdout lines and the port, once it says ACCEPT.
-fn s_server(cert: &Path, key: &Path) -> (Proc, ChildStdin, Lines, u16) {
+pub(crate) fn s_server(cert: &Path, key: &Path) -> (Proc, ChildStdin, Lines, u16) {
     let port = free_port();
     let mut cmd = Command::new(openssl());
     cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
@@ -136,7 +136,7 @@ fn wait_event(lines: &mut Lines, want: impl Fn(&Value) -> bool) -> Value {
     }
 }
 
-fn python_tls(args: &[&str]) -> Command {
+pub(crate) fn python_tls(args: &[&str]) -> Command {
     let mut cmd = Command::new(python3());
     cmd.arg(fixture("tls_peers.py")).args(args);
     cmd

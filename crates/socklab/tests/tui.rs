@@ -528,3 +528,146 @@ fn search_in_text_and_hex_and_save_the_pane() {
     assert!(s.contains(&format!("wrote {} bytes", text.len())), "{s}");
     quit_and_check_restored(&tmux, &dir);
 }
+
+/// The left (received) pane's text, its wrapped lines joined: a long line such as a
+/// certificate fingerprint reads as one again.
+fn received_pane(screen: &str) -> String {
+    screen
+        .lines()
+        .filter_map(|l| l.split('│').nth(1))
+        .map(str::trim_end)
+        .collect::<String>()
+}
+
+/// A TLS server opened from the command line makes its own certificate and logs the
+/// fingerprint; a python ssl client sees that very certificate, and what it sends shows.
+#[test]
+fn tls_server_logs_the_fingerprint_its_python_client_sees() {
+    let port = free_port();
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-tls-server");
+    launch(
+        &tmux,
+        &dir,
+        &format!("tui --lang en --listen tls://127.0.0.1:{port}"),
+    );
+    tmux.wait_for("Mode: TLS server");
+    tmux.wait_for(&format!("listening on 127.0.0.1:{port}"));
+
+    let hello = dir.path("hello.txt");
+    std::fs::write(&hello, "hello over tls\n").unwrap();
+    let mut cmd = crate::tls::python_tls(&["client", &port.to_string()]);
+    cmd.arg(&hello).stdout(std::process::Stdio::piped());
+    let mut client = Proc::spawn(cmd, "tls_peers.py client");
+    let mut said = Lines::new(client.stdout());
+    let seen = said.wait_for("peer sha256 ");
+    let fp = seen.trim().rsplit(' ').next().expect("a fingerprint");
+    assert_eq!(fp.len(), 95, "{seen}");
+    let screen = tmux.wait_for("< #1 hello over tls");
+    let pane: String = received_pane(&screen).split_whitespace().collect();
+    assert!(
+        pane.contains(&format!("sha256{fp}")),
+        "the UI logged another certificate than {fp}:\n{screen}"
+    );
+    said.wait_for("sent 15 bytes");
+    quit_and_check_restored(&tmux, &dir);
+}
+
+/// A TLS client chosen by scheme refuses openssl's self-signed server and says how to get
+/// past it; Ctrl-V turns verification off, F2 opens again, and text goes both ways.
+#[test]
+fn tls_client_refuses_a_self_signed_server_until_ctrl_v() {
+    let dir = TempDir::new("tui-tls-client");
+    let (cert, key) = crate::tls::make_cert(&dir, "server", crate::tls::LOCALHOST_AND_IP, true);
+    let (_server, mut input, mut out, port) = crate::tls::s_server(&cert, &key);
+    let tmux = Tmux::start();
+    launch(
+        &tmux,
+        &dir,
+        &format!("tui --lang en tls://127.0.0.1:{port}"),
+    );
+    tmux.wait_for("Mode: TLS client");
+    tmux.wait_for("Ctrl-V turns certificate verification off");
+    assert!(tmux.alternate_on(), "the UI went away after an error");
+
+    tmux.keys(&["C-v", "F2"]);
+    tmux.wait_for(&format!("connected to 127.0.0.1:{port}"));
+    tmux.type_text("hello from the tui over tls");
+    tmux.keys(&["Enter"]);
+    out.wait_for("hello from the tui over tls");
+    input.write_all(b"pong over tls\n").unwrap();
+    input.flush().unwrap();
+    tmux.wait_for("< pong over tls");
+    quit_and_check_restored(&tmux, &dir);
+}
+
+/// A unix socket client: python echoes lines back over a stream socket.
+const UNIX_ECHO: &str = r#"
+import os, socket, sys
+path = sys.argv[1]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+print("listening on " + path, flush=True)
+c, _ = srv.accept()
+f = c.makefile("rb")
+for line in f:
+    print("got " + line.decode().strip(), flush=True)
+    c.sendall(b"echo " + line)
+"#;
+
+/// A unix datagram peer bound to its own path: prints each datagram, answers the sender.
+const UNIXGRAM_PEER: &str = r#"
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound " + sys.argv[1], flush=True)
+while True:
+    d, a = s.recvfrom(65536)
+    print("got " + d.decode().strip(), flush=True)
+    if a:
+        s.sendto(b"dgram back\n", a)
+"#;
+
+/// Unix sockets from the F6 modes: a stream client typed into the address box, then a
+/// datagram client to a peer that answers; both against python's socket module.
+#[test]
+fn unix_stream_and_datagram_modes_talk_to_python_peers() {
+    let dir = TempDir::new("tui-unix");
+    let stream_path = dir.path("echo.sock").display().to_string();
+    let (_echo, mut echo_out) = python_peer(UNIX_ECHO, &[&stream_path]);
+    echo_out.wait_for("listening on");
+    let tmux = Tmux::start();
+    launch(&tmux, &dir, "tui --lang en");
+    tmux.wait_for("Mode: TCP client");
+    // TCP client, TCP server, UDP client, UDP server, TLS client, TLS server, Unix client.
+    tmux.keys(&["F6", "F6", "F6", "F6", "F6", "F6"]);
+    tmux.wait_for("Mode: Unix client");
+    tmux.keys(&["C-u"]);
+    tmux.type_text(&stream_path);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("connected to");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("over a unix stream");
+    tmux.keys(&["Enter"]);
+    echo_out.wait_for("got over a unix stream");
+    tmux.wait_for("< echo over a unix stream");
+
+    // Close, then two modes on (Unix server, Unix datagram client) to the datagram peer.
+    let gram_path = dir.path("gram.sock").display().to_string();
+    let (_gram, mut gram_out) = python_peer(UNIXGRAM_PEER, &[&gram_path]);
+    gram_out.wait_for("bound");
+    tmux.keys(&["F2"]);
+    tmux.wait_for("closed");
+    tmux.keys(&["BTab", "F6", "F6"]);
+    tmux.wait_for("Mode: Unix datagram client");
+    tmux.keys(&["C-u"]);
+    tmux.type_text(&gram_path);
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["Tab"]);
+    tmux.type_text("one datagram");
+    tmux.keys(&["Enter"]);
+    gram_out.wait_for("got one datagram");
+    tmux.wait_for("< dgram back");
+    quit_and_check_restored(&tmux, &dir);
+}
