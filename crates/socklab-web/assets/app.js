@@ -66,6 +66,14 @@ export function badHexAt(s) {
   return -1;
 }
 
+/// The open request's `tls` for the trust chosen in the settings row.
+export function trustOf(kind, value) {
+  if (kind === 'pin') return { pin: value };
+  if (kind === 'ca') return { ca: value };
+  if (kind === 'insecure') return { insecure: true };
+  return {};
+}
+
 // ---------- formatting ----------
 function clock(time) { const m = /T(\d\d:\d\d:\d\d\.\d+)/.exec(time || ''); return m ? m[1] : ''; }
 
@@ -180,6 +188,7 @@ class SessionTab {
     for (const m of MODES) mode.append(h('option', { value: m, 'data-i18n': 'mode.' + m }));
     mode.value = this.mode;
     mode.onchange = () => { this.mode = mode.value; this.relabel(); };
+    $('.trust', view).onchange = () => this.relabel();
     const enc = $('.encoding', view);
     for (const e of ENCODINGS) enc.append(h('option', { value: e }, e));
     $('.address', view).value = '127.0.0.1:7788';
@@ -235,6 +244,13 @@ class SessionTab {
     $('.clients', v).style.display = server ? '' : 'none';
     $('.tosel', v).style.display = server ? '' : 'none';
     $('.peerfilter', v).style.display = server ? '' : 'none';
+    // A TLS client says how it trusts the server: a device's self-signed certificate is
+    // pinned by its fingerprint (shown by socklab's own TLS server, or openssl x509).
+    const trust = $('.trust', v).value;
+    $('.trustbox', v).hidden = this.mode !== 'tls-client';
+    $('.trustval', v).hidden = trust !== 'pin' && trust !== 'ca';
+    $('.trustval', v).placeholder = t(trust === 'ca' ? 'tls.ca.hint' : 'tls.pin.hint');
+    for (const sel of ['.trust', '.trustval']) $(sel, v).disabled = open;
     v.querySelectorAll('.view button').forEach((b) => b.classList.toggle('on', b.dataset.view === this.log.view));
     const p = $('.pause', v);
     p.classList.toggle('on', this.log.paused);
@@ -266,7 +282,9 @@ class SessionTab {
     if (this.state === 'idle' || this.state === 'closed') {
       const v = this.el;
       this.reachable = [];
-      request({ op: 'open', sid: this.sid, mode: $('.mode', v).value, address: $('.address', v).value, encoding: $('.encoding', v).value });
+      const msg = { op: 'open', sid: this.sid, mode: $('.mode', v).value, address: $('.address', v).value, encoding: $('.encoding', v).value };
+      if (msg.mode === 'tls-client') msg.tls = trustOf($('.trust', v).value, $('.trustval', v).value.trim());
+      request(msg);
     } else {
       request({ op: 'close', sid: this.sid });
     }
@@ -283,6 +301,11 @@ class SessionTab {
     const v = this.el;
     $('.address', v).value = snap.address;
     $('.encoding', v).value = (snap.encoding || 'utf-8').toLowerCase();
+    if (snap.tls) {
+      const tr = snap.tls;
+      $('.trust', v).value = tr.pin ? 'pin' : tr.ca ? 'ca' : tr.insecure ? 'insecure' : 'system';
+      $('.trustval', v).value = tr.pin || tr.ca || '';
+    }
     this.local = snap.local;
     this.reachable = snap.reachable || [];
     this.stats(snap);
@@ -340,6 +363,9 @@ class SessionTab {
         return this.info('info.closed', { peer: ev.peer, addr: ev.addr, reason: ev.reason?.error ?? ev.reason }, ev.time);
       case 'error':
         return this.log.add({ kind: 'error', time: ev.time, text: ev.message });
+      case 'certificate':
+        // What a client pins (the TLS client's trust row): say it whole, on its own line.
+        return this.info(ev.generated ? 'info.cert.generated' : 'info.cert', { subject: ev.subject, sha256: ev.sha256 }, ev.time);
       default: {
         const { time, event, ...rest } = ev;
         return this.log.add({ kind: 'info', text: `${event} ${JSON.stringify(rest)}`, time });

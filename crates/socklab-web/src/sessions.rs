@@ -22,6 +22,7 @@ use socklab_core::session::{
     format_time, Addr, Command, Event, EventKind, PeerId, PeerTable, Session, SessionConfig,
     Target, TimeFormat,
 };
+use socklab_core::transport::tls::{client_config, Fingerprint, TlsClientOptions};
 use socklab_core::transport::{self, ConnectOptions, ListenOptions};
 use tokio::sync::{broadcast, mpsc};
 
@@ -142,6 +143,7 @@ struct Entry {
     mode: Mode,
     address: String,
     encoding: Encoding,
+    trust: Option<Trust>,
     state: State,
     local: Option<Addr>,
     /// For a server on every interface: the addresses clients can use to reach it.
@@ -159,6 +161,9 @@ pub struct Snapshot {
     pub mode: Mode,
     pub address: String,
     pub encoding: &'static str,
+    /// A TLS client's trust, as opened: a page that reloads shows it again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<Trust>,
     pub state: State,
     pub local: Option<Addr>,
     pub reachable: Vec<String>,
@@ -194,6 +199,7 @@ impl Entry {
             mode: self.mode,
             address: self.address.clone(),
             encoding: self.encoding.name(),
+            tls: self.trust.clone(),
             state: self.state,
             local: self.local.clone(),
             reachable: self.reachable.clone(),
@@ -272,6 +278,48 @@ pub struct OpenRequest {
     pub address: String,
     #[serde(default)]
     pub encoding: Option<String>,
+    /// How a TLS client trusts its server; absent: the system roots.
+    #[serde(default)]
+    pub tls: Option<Trust>,
+}
+
+/// How a TLS client session trusts its server: the CLI's `--pin`, `--ca`, `--insecure` and
+/// `--sni`. A device on the bench has a self-signed certificate, which the system roots
+/// never trust: pinning its fingerprint is the safe way past that.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trust {
+    /// SHA-256 of the server's certificate, `AB:CD:...` (colons optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// PEM file of CA certificates to trust instead of the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<std::path::PathBuf>,
+    /// Accept any certificate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+    /// Name to send and to check the certificate against, instead of the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+}
+
+impl Trust {
+    /// The core's options, or what is wrong with them (before anything connects).
+    fn options(&self) -> Result<TlsClientOptions, String> {
+        let pin = match self.pin.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(p.parse::<Fingerprint>().map_err(|e| format!("pin: {e}"))?),
+        };
+        let opts = TlsClientOptions {
+            ca: self.ca.clone().filter(|p| !p.as_os_str().is_empty()),
+            insecure: self.insecure,
+            sni: self.sni.clone().filter(|s| !s.trim().is_empty()),
+            alpn: Vec::new(),
+            pin,
+        };
+        // A CA file that cannot be read is said now, in the tab, not after a connect.
+        client_config(&opts).map_err(|e| e.to_string())?;
+        Ok(opts)
+    }
 }
 
 /// What a send asks for.
@@ -356,6 +404,16 @@ impl Hub {
         let encoding = Encoding::from_label(label).map_err(|e| e.to_string())?;
         let address = req.address.trim().to_string();
         let text = req.mode.endpoint(&address);
+        let trust = match (&req.tls, req.mode) {
+            (None, _) => None,
+            (Some(t), Mode::TlsClient) => Some((t.clone(), t.options()?)),
+            (Some(_), _) => {
+                return Err(
+                    "tls trust options (pin, ca, insecure, sni) are for a tls-client session"
+                        .into(),
+                )
+            }
+        };
         let cfg = SessionConfig {
             encoding,
             ..SessionConfig::default()
@@ -370,6 +428,7 @@ impl Hub {
             let ep = Endpoint::parse_connect(&text).map_err(|e| e.to_string())?;
             let opts = ConnectOptions {
                 timeout: Some(CONNECT_TIMEOUT),
+                tls: trust.as_ref().map(|(_, o)| o.clone()).unwrap_or_default(),
                 ..ConnectOptions::default()
             };
             (Session::connect(ep, opts, cfg), State::Connecting)
@@ -388,6 +447,7 @@ impl Hub {
                 mode: req.mode,
                 address,
                 encoding,
+                trust: trust.map(|(t, _)| t),
                 state,
                 local: None,
                 reachable: Vec::new(),

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod input;
+mod memory;
 mod mode;
 mod output;
 mod printer;
@@ -33,6 +34,7 @@ impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    memory::keep_large_buffers_mapped();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

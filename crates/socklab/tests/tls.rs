@@ -42,7 +42,7 @@ pub(crate) fn make_cert(dir: &TempDir, name: &str, san: &str, leaf: bool) -> (Pa
 }
 
 /// The SHA-256 fingerprint of a PEM certificate as openssl prints it ("AB:CD:...").
-fn openssl_fingerprint(cert: &Path) -> String {
+pub(crate) fn openssl_fingerprint(cert: &Path) -> String {
     let out = Command::new(openssl())
         .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
         .arg(cert)

@@ -1172,46 +1172,22 @@ fn a_unix_client_session() {
     client_session_echo("unix-client", &["unix", &path]);
 }
 
-/// A TLS client session checks the server's certificate: a self-signed one is refused,
-/// shown inline in the session, and the session ends without having sent anything.
+/// A TLS client session trusts a self-signed server (openssl s_server) only when told how:
+/// by default the certificate is refused inline and the session ends; a malformed pin, a CA
+/// file that is not there, or trust options on a TCP session are refused before anything
+/// connects; pinned by its fingerprint, or with verification off, it connects and text goes
+/// both ways; the snapshot keeps the trust it was opened with.
 #[test]
-fn a_tls_client_session_refuses_an_unknown_certificate() {
-    let cert = TempDir::new("web-tls-client");
-    let (crt, key) = (cert.0.join("c.pem"), cert.0.join("k.pem"));
-    let out = std::process::Command::new(require("openssl", "openssl"))
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut cmd = std::process::Command::new(python3());
-    cmd.arg(fixture("tls_peers.py"))
-        .arg("server")
-        .arg(&crt)
-        .arg(&key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut proc = Proc::spawn(cmd, "tls_peers.py server");
-    let port = port_in(&Lines::new(proc.stdout()).wait_for("listening on"));
+fn a_tls_client_session_trusts_a_self_signed_server_only_when_told() {
+    let dir = TempDir::new("web-tls-client");
+    let (cert, key) = crate::tls::make_cert(&dir, "server", crate::tls::LOCALHOST_AND_IP, true);
+    let fp = crate::tls::openssl_fingerprint(&cert);
+    let (_server, mut input, mut said, port) = crate::tls::s_server(&cert, &key);
+    let addr = format!("localhost:{port}");
     let web = Web::start();
     let mut ws = web.ws();
-    ws.send(
-        json!({"op":"open","sid":"t","mode":"tls-client","address":format!("localhost:{port}")}),
-    );
+
+    ws.send(json!({"op":"open","sid":"t","mode":"tls-client","address":addr}));
     let err = ws.wait("certificate error", |v| {
         v["sid"] == "t" && (v.get("error").is_some() || v["event"]["event"] == "error")
     });
@@ -1224,4 +1200,50 @@ fn a_tls_client_session_refuses_an_unknown_certificate() {
     ws.wait("closed state", |v| {
         v["sid"] == "t" && v["state"] == "closed"
     });
+
+    // Refused before any connect: no session message for these sids, only the error.
+    for (sid, mode, tls, want) in [
+        ("p1", "tls-client", json!({"pin": "AB:CD"}), "pin"),
+        (
+            "p2",
+            "tls-client",
+            json!({"ca": dir.path("missing.pem")}),
+            "missing.pem",
+        ),
+        ("p3", "tcp-client", json!({"insecure": true}), "tls-client"),
+    ] {
+        ws.send(json!({"op":"open","sid":sid,"mode":mode,"address":addr,"tls":tls}));
+        let err = ws.wait("the open refused", |v| {
+            v["sid"] == sid && (v.get("error").is_some() || v.get("session").is_some())
+        });
+        let e = err["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("opened: {err}"));
+        assert!(e.contains(want), "{sid}: {e}");
+    }
+
+    for (sid, tls) in [
+        ("pinned", json!({ "pin": fp })),
+        ("insecure", json!({"insecure": true})),
+    ] {
+        ws.send(json!({"op":"open","sid":sid,"mode":"tls-client","address":addr,"tls":tls}));
+        let snap = ws.wait("the session", |v| {
+            v["sid"] == sid && v.get("session").is_some()
+        });
+        assert_eq!(snap["session"]["tls"], tls, "{snap}");
+        ws.wait("connected state", |v| {
+            v["sid"] == sid && v["state"] == "connected"
+        });
+        let line = format!("hello {sid}");
+        ws.send(json!({"op":"send","sid":sid,"data":format!("{line}\n")}));
+        said.wait_for(&line);
+        input.write_all(format!("pong {sid}\n").as_bytes()).unwrap();
+        input.flush().unwrap();
+        let got = ws.event(sid, "received");
+        assert_eq!(got["text"], format!("pong {sid}\n"), "{got}");
+        ws.send(json!({"op":"close","sid":sid}));
+        ws.wait("closed state", |v| {
+            v["sid"] == sid && v["state"] == "closed"
+        });
+    }
 }

@@ -246,6 +246,29 @@ try {
   await page.waitForFunction(() => { const c = document.querySelector('form[data-tool="ping"] canvas'); return c && c.width > 0; });
   await page.screenshot({ path: `${shots}/5-toolbox-ping.png`, fullPage: true });
 
+  step('a TLS server tab, and a TLS client tab that pins its certificate');
+  await page.locator('#add-tab').click();
+  await s.locator('select.mode').selectOption('tls-server');
+  await s.locator('input.address').fill('127.0.0.1:0');
+  await s.locator('button.openclose').click();
+  const tlsReach = await s.locator('.reach').filter({ hasText: '127.0.0.1:' }).textContent();
+  const tlsPort = Number(tlsReach.match(/127\.0\.0\.1:(\d+)/)[1]);
+  const certLine = await s.locator('.log .vrow.info').filter({ hasText: 'clients can pin SHA-256' }).textContent();
+  const fp = certLine.match(/SHA-256 ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/)[1];
+  await page.locator('#add-tab').click();
+  await s.locator('select.mode').selectOption('tls-client');
+  await s.locator('select.trust').selectOption('pin');
+  await s.locator('input.trustval').fill(fp);
+  await s.locator('input.address').fill(`127.0.0.1:${tlsPort}`);
+  await s.locator('button.openclose').click();
+  await s.locator('.state').filter({ hasText: 'connected' }).waitFor();
+  await s.locator('input.hex').uncheck();
+  await s.locator('textarea.data').fill('over tls, pinned');
+  await s.locator('button.send').click();
+  await page.locator('#tabs button').nth(1).click();
+  await s.locator('.log .vrow.in').filter({ hasText: 'over tls, pinned' }).waitFor();
+  await page.screenshot({ path: `${shots}/7-tls-server.png` });
+
   step('the page in Chinese');
   await page.locator('#lang').selectOption('zh');
   await page.locator('header button[data-id="toolbox"]').filter({ hasText: '工具' }).waitFor();

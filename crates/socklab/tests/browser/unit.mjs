@@ -2,7 +2,7 @@
 // web::front_end_units): hex validation and how a byte run becomes display lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { badHexAt } from '../../../socklab-web/assets/app.js';
+import { badHexAt, trustOf } from '../../../socklab-web/assets/app.js';
 import { textLines, hexLines, entryLines, visibleText, matches, entryAsJson, WRAP } from '../../../socklab-web/assets/log.js';
 
 test('hex is validated by the rules of socklab-core parse_hex', () => {
@@ -48,4 +48,11 @@ test('search matches are case-insensitive and bounded', () => {
   assert.deepEqual(matches('Abc abc', 'ABC'), [[0, 3], [4, 7]]);
   assert.deepEqual(matches('abc', ''), []);
   assert.equal(matches('a'.repeat(1000), 'a').length, 100);
+});
+
+test('a TLS client\'s trust becomes the open request\'s tls', () => {
+  assert.deepEqual(trustOf('system', 'ignored'), {});
+  assert.deepEqual(trustOf('pin', 'AB:CD'), { pin: 'AB:CD' });
+  assert.deepEqual(trustOf('ca', '/etc/ca.pem'), { ca: '/etc/ca.pem' });
+  assert.deepEqual(trustOf('insecure', ''), { insecure: true });
 });
