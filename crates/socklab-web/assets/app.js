@@ -363,6 +363,11 @@ class SessionTab {
         return this.info('info.closed', { peer: ev.peer, addr: ev.addr, reason: ev.reason?.error ?? ev.reason }, ev.time);
       case 'error':
         return this.log.add({ kind: 'error', time: ev.time, text: ev.message });
+      case 'secured':
+        this.info('info.secured', { peer: ev.peer, protocol: ev.protocol, cipher: ev.cipher }, ev.time);
+        // A client is shown the server's certificate: the fingerprint to pin next time.
+        if (ev.peer_cert) this.info('info.cert', { subject: ev.peer_cert.subject, sha256: ev.peer_cert.sha256 }, ev.time);
+        return;
       case 'certificate':
         // What a client pins (the TLS client's trust row): say it whole, on its own line.
         return this.info(ev.generated ? 'info.cert.generated' : 'info.cert', { subject: ev.subject, sha256: ev.sha256 }, ev.time);

@@ -226,6 +226,8 @@ export class LogView {
     }
     const body = document.createElement('span');
     body.className = 'data';
+    // An info line can be longer than the pane (a fingerprint to pin): hover shows it whole.
+    if (!data) body.title = l.text;
     const hs = matches(l.text, this.search);
     let at = 0;
     for (const [s, t] of hs) {

@@ -262,6 +262,8 @@ try {
   await s.locator('input.address').fill(`127.0.0.1:${tlsPort}`);
   await s.locator('button.openclose').click();
   await s.locator('.state').filter({ hasText: 'connected' }).waitFor();
+  await s.locator('.log .vrow.info').filter({ hasText: 'secured: TLSv1.3' }).waitFor();
+  await s.locator('.log .vrow.info').filter({ hasText: `SHA-256 ${fp}` }).waitFor();
   await s.locator('input.hex').uncheck();
   await s.locator('textarea.data').fill('over tls, pinned');
   await s.locator('button.send').click();
