@@ -241,6 +241,12 @@ fn trace_request(a: TraceArgs) -> Result<TraceRequest, String> {
     req.timeout = millis("timeout", a.timeout_ms, MAX_TIMEOUT)?;
     req.tls = TlsClientOptions {
         insecure: a.insecure,
+        ca: a
+            .ca
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from),
         ..TlsClientOptions::default()
     };
     Ok(req)
@@ -289,6 +295,9 @@ struct TraceArgs {
     follow: bool,
     #[serde(default)]
     insecure: bool,
+    /// PEM file of CA certificates to trust instead of the system roots, as `--ca`.
+    #[serde(default)]
+    ca: Option<String>,
     #[serde(default = "ten_seconds")]
     timeout_ms: u64,
 }

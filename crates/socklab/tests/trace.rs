@@ -13,13 +13,13 @@ use serde_json::Value;
 use crate::support::*;
 
 /// The HTTP(S) peer and its port; killed when dropped.
-struct Peer {
+pub(crate) struct Peer {
     _proc: Proc,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Peer {
-    fn start(tls: Option<&Cert>) -> Peer {
+    pub(crate) fn start(tls: Option<&Cert>) -> Peer {
         let mut cmd = Command::new(python3());
         cmd.arg(fixture("http_peer.py"));
         if let Some(c) = tls {
@@ -537,9 +537,9 @@ fn localhost_goes_through_dns() {
 // ---------------------------------------------------------------------------------------
 // HTTPS
 
-struct Cert {
+pub(crate) struct Cert {
     _dir: TempDir,
-    cert: PathBuf,
+    pub(crate) cert: PathBuf,
     key: PathBuf,
 }
 
@@ -547,7 +547,7 @@ const SUBJECT: &str = "CN=socklab trace test";
 
 /// A self-signed server certificate as a person makes one with openssl, for localhost and
 /// 127.0.0.1. CA:FALSE, because webpki refuses a CA certificate as a server's own.
-fn make_cert() -> Cert {
+pub(crate) fn make_cert() -> Cert {
     let openssl = require("openssl", "openssl");
     let dir = TempDir::new("trace-tls");
     let (cert, key) = (dir.path("cert.pem"), dir.path("key.pem"));

@@ -952,6 +952,30 @@ fn scan_reports_exactly_the_open_ports() {
     assert_eq!(report["address"], "127.0.0.1");
 }
 
+/// The trace form's CA file: an https server with a self-signed certificate fails in the
+/// TLS phase without it, and is traced through with it.
+#[test]
+fn trace_over_https_trusts_the_ca_file_it_is_given() {
+    let cert = crate::trace::make_cert();
+    let peer = crate::trace::Peer::start(Some(&cert));
+    let url = format!("https://localhost:{}/echo", peer.port);
+    let web = Web::start();
+    let mut ws = web.ws();
+    let (_, r) = ws.tool(1, json!({"tool":"trace","url":url}));
+    let report = &r["result"];
+    assert_eq!(report["error"]["phase"], "tls", "{r}");
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .is_some_and(|e| e.contains("certificate")),
+        "{r}"
+    );
+    let (_, r) = ws.tool(2, json!({"tool":"trace","url":url,"ca":cert.cert}));
+    let report = &r["result"];
+    assert_eq!(report["status"], 200, "{r}");
+    assert_eq!(report["hops"][0]["tls"]["sni"], "localhost", "{r}");
+}
+
 #[test]
 fn trace_times_each_phase_of_a_request_to_a_real_server() {
     let mut cmd = std::process::Command::new(python3());
