@@ -91,8 +91,15 @@ try {
   const alone = await send(port1);
 
   // 2. The page open, counting the frames it gets, with a new session in a tab of its own.
+  // Messages the page's socket got, and how many the server dropped for it ({"dropped":N}:
+  // the page read too slowly for the broadcast backlog).
   let frames = 0;
-  page.on('websocket', (ws) => ws.on('framereceived', () => { frames++; }));
+  let dropped = 0;
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+    frames++;
+    const text = String(f.payload);
+    if (text.startsWith('{"dropped"')) dropped += Number(JSON.parse(text).dropped) || 0;
+  }));
   await page.goto(url);
   await page.locator('#conn.on').waitFor();
   await page.locator('#add-tab').click();
@@ -107,10 +114,13 @@ try {
     } catch { /* the page is busy; the next sample counts */ }
   }, 500);
   const f0 = frames;
+  const t0 = performance.now();
   const open = await send(port2);
   const framesDuring = frames - f0;
   // The counter the page shows must end exact, whatever it skipped.
   await page.locator('main > section.session.active .counters').filter({ hasText: `(${SIZE} bytes)` }).waitFor();
+  const exactAfter = (performance.now() - t0) / 1000;
+  const framesUntilExact = frames - f0;
   clearInterval(sampler);
   const notice = await page.locator('main > section.session.active .notice').textContent();
   const rss = peakRss(web.pid);
@@ -120,7 +130,8 @@ try {
   console.log(`nc -l > /dev/null          ${nc.toFixed(2)} s  ${rate(nc)}`);
   console.log(`socklab web, no page       ${alone.toFixed(2)} s  ${rate(alone)}  (${(nc / alone).toFixed(2)}x nc)`);
   console.log(`socklab web, page open     ${open.toFixed(2)} s  ${rate(open)}  (${(alone / open).toFixed(2)}x no page)`);
-  console.log(`frames to the page         ${framesDuring} in ${open.toFixed(2)} s = ${(framesDuring / open).toFixed(1)}/s`);
+  console.log(`frames to the page         ${framesDuring} in ${open.toFixed(2)} s = ${(framesDuring / open).toFixed(1)}/s; ${framesUntilExact} until its counter was exact, ${exactAfter.toFixed(2)} s after the start`);
+  console.log(`messages dropped for it    ${dropped}`);
   console.log(`page JS heap, peak         ${(heap / 1048576).toFixed(0)} MiB`);
   console.log(`socklab web RSS, peak      ${rss.toFixed(0)} MiB`);
   console.log(`page says                  ${notice}`);

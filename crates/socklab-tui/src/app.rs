@@ -394,6 +394,8 @@ pub enum Action {
     SaveSettings,
     /// Check this file and send it in pieces, with a gauge.
     SendFile(PathBuf),
+    /// Stop the file going out (what the session has queued still goes).
+    CancelFile,
     /// Write the received pane, as viewed, to this file.
     SaveLog(PathBuf),
 }

@@ -75,7 +75,7 @@ keys! {
     HintVerify, MsgInterval, ErrInterval, MsgLoopStopped, Sends, NotFound, NoSearch, Found,
     EmptyFile, FileStopped, FileSent, BytesWord, Looping, PromptInterval, PromptFile,
     PromptSearch, PromptSave, ErrFile, MsgSaved, ErrSave, HelpNewline, HelpLoop, HelpInterval,
-    HelpFile, HelpSearch, HelpSearchNext, HelpSave, HelpMouse, SendingFile,
+    HelpFile, HelpSearch, HelpSearchNext, HelpSave, HelpMouse, SendingFile, FileCancelled,
 }
 
 /// The text of `key` in `lang`.
@@ -243,6 +243,7 @@ static EN: &[(Key, &str)] = &[
     (Found, "match"),
     (EmptyFile, "empty file, nothing sent:"),
     (FileStopped, "file not sent whole"),
+    (FileCancelled, "cancelled"),
     (FileSent, "file sent"),
     (BytesWord, "bytes"),
     (Looping, "looping every"),
@@ -270,7 +271,7 @@ static EN: &[(Key, &str)] = &[
     (HelpInterval, "Ctrl-T            set the loop interval"),
     (
         HelpFile,
-        "Ctrl-O            send a file (a gauge shows bytes sent)",
+        "Ctrl-O            send a file (a gauge shows bytes sent); again: cancel",
     ),
     (
         HelpSearch,
@@ -414,6 +415,7 @@ static ZH: &[(Key, &str)] = &[
     (Found, "匹配"),
     (EmptyFile, "空文件，未发送："),
     (FileStopped, "文件未完整发送"),
+    (FileCancelled, "已取消"),
     (FileSent, "文件已发送"),
     (BytesWord, "字节"),
     (Looping, "循环发送，间隔"),
@@ -435,7 +437,7 @@ static ZH: &[(Key, &str)] = &[
     (HelpInterval, "Ctrl-T            设置循环间隔"),
     (
         HelpFile,
-        "Ctrl-O            发送文件（进度条显示已发送字节）",
+        "Ctrl-O            发送文件（进度条显示已发送字节）；再按：取消",
     ),
     (
         HelpSearch,

@@ -408,6 +408,12 @@ async fn perform(app: &mut App, session: &mut Option<Session>, tasks: &mut Tasks
                 app.error(e);
             }
         }
+        Action::CancelFile => {
+            if let Some(task) = tasks.file.take() {
+                task.abort();
+            }
+            app.file_stopped(t(app.lang, Key::FileCancelled));
+        }
         Action::SendFile(path) => {
             let Some(s) = session.as_ref() else {
                 app.error(t(app.lang, Key::ErrNotOpen));
@@ -554,6 +560,7 @@ fn on_key(app: &mut App, key: KeyEvent, ev: &TermEvent) -> Action {
             let now = show_interval(app.loop_interval);
             app.ask(PromptKind::Interval, now);
         }
+        KeyCode::Char('o') if ctrl && app.file_send.is_some() => return Action::CancelFile,
         KeyCode::Char('o') if ctrl => {
             let last = app.last_file.clone();
             app.ask(PromptKind::SendFile, last);

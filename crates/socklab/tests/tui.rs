@@ -671,3 +671,49 @@ fn unix_stream_and_datagram_modes_talk_to_python_peers() {
     tmux.wait_for("< dgram back");
     quit_and_check_restored(&tmux, &dir);
 }
+
+/// A TCP peer that takes the connection and never reads: a big file stalls on it.
+const STALL_PEER: &str = r#"
+import socket, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+c, _ = srv.accept()
+print("accepted", flush=True)
+time.sleep(120)
+"#;
+
+/// Ctrl-O again while a file is going out cancels it: the gauge goes, the log says how far
+/// it got, and the UI stays usable.
+#[test]
+fn a_file_send_stalled_on_a_peer_that_does_not_read_is_cancelled_with_ctrl_o() {
+    let dir = TempDir::new("tui-file-cancel");
+    let file = dir.path("big.bin");
+    // 256 MiB of zeros, sparse: far more than the socket buffers hold.
+    std::fs::File::create(&file)
+        .and_then(|f| f.set_len(256 << 20))
+        .expect("make the file");
+    let (_peer, mut out) = python_peer(STALL_PEER, &[]);
+    let port = port_in(&out.wait_for("listening on"));
+    let tmux = Tmux::start();
+    launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
+    tmux.wait_for("connected to 127.0.0.1");
+    out.wait_for("accepted");
+
+    tmux.keys(&["C-o"]);
+    tmux.wait_for("File to send");
+    tmux.keys(&["C-u"]);
+    tmux.type_text(&file.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("/268435456");
+    tmux.keys(&["C-o"]);
+    let screen = tmux.wait_for("(cancelled)");
+    assert!(screen.contains("file not sent whole"), "{screen}");
+    let gauge = format!("sending {}", file.display());
+    assert!(
+        !screen.contains(&gauge),
+        "the gauge is still there:\n{screen}"
+    );
+    quit_and_check_restored(&tmux, &dir);
+}
