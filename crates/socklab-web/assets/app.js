@@ -350,7 +350,7 @@ class SessionTab {
     switch (ev.event) {
       case 'received':
       case 'sent':
-        return this.line({ kind: ev.event === 'received' ? 'in' : 'out', peer: ev.peer, addr: ev.addr, time: ev.time, hex: ev.hex, text: ev.text, len: ev.len });
+        return this.line({ kind: ev.event === 'received' ? 'in' : 'out', peer: ev.peer, addr: ev.addr, time: ev.time, hex: ev.hex, text: ev.text, len: ev.len, truncated: ev.truncated });
       case 'listening':
         this.local = ev.addr;
         return this.info('info.listening', { addr: ev.addr }, ev.time);

@@ -61,6 +61,11 @@ export function entryLines(e, view, tr) {
   if (view !== 'hex') for (const t of textLines(e.text)) out.push({ text: t, sub: 'text' });
   if (view !== 'text') for (const t of hexLines(e.hex)) out.push({ text: t, sub: 'hex' });
   if (out.length === 0) out.push({ text: '', sub: view === 'hex' ? 'hex' : 'text' });
+  // A read too big for one frame came cut: say how much of it is not here.
+  if (e.truncated > e.len) {
+    const n = e.truncated - e.len;
+    out.push({ text: tr ? tr('log.cut', { n }) : `… ${n} more bytes not shown`, sub: 'info' });
+  }
   return out;
 }
 

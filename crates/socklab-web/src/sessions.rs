@@ -44,6 +44,22 @@ const FRAME_BYTES: usize = 256 << 10;
 
 /// Events of any kind a frame carries at most (a storm of connects is skipped the same way).
 const FRAME_EVENTS: usize = 512;
+/// The least of a large read worth showing cut, when a frame has less room left than that.
+const MIN_PIECE: usize = 16 << 10;
+
+/// Keep the first `keep` bytes of a read, and the text that fits in as many bytes (cut at a
+/// character); `truncated` says how big it was.
+fn cut(data: &mut socklab_core::session::Data, keep: usize) {
+    let real = data.truncated.unwrap_or(data.len);
+    data.bytes = data.bytes.slice(..keep.min(data.bytes.len()));
+    let mut end = keep.min(data.text.len());
+    while !data.text.is_char_boundary(end) {
+        end -= 1;
+    }
+    data.text.truncate(end);
+    data.len = data.bytes.len();
+    data.truncated = Some(real);
+}
 
 /// What a session tab is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,18 +256,29 @@ struct Frame {
 }
 
 impl Frame {
-    fn add(&mut self, ev: Event) {
+    fn add(&mut self, mut ev: Event) {
         let len = match &ev.kind {
             EventKind::Received { data, .. } | EventKind::Sent { data, .. } => data.len,
             _ => 0,
         };
-        if self.events.len() >= FRAME_EVENTS || (len > 0 && self.bytes + len > FRAME_BYTES) {
+        let room = FRAME_BYTES - self.bytes;
+        if self.events.len() >= FRAME_EVENTS || (len > room && room < MIN_PIECE) {
             self.skipped_events += 1;
             self.skipped_bytes += len as u64;
-        } else {
-            self.bytes += len;
-            self.events.push(ev);
+            return;
         }
+        if len > room {
+            // A read larger than the frame's room (a fast stream reads up to 512 KiB at a
+            // time) is shown cut, not skipped whole: a page under a fast stream still sees
+            // what the data looks like. `truncated` keeps its real size; the rest counts as
+            // skipped bytes.
+            if let EventKind::Received { data, .. } | EventKind::Sent { data, .. } = &mut ev.kind {
+                cut(data, room);
+            }
+            self.skipped_bytes += (len - room) as u64;
+        }
+        self.bytes += len.min(room);
+        self.events.push(ev);
     }
 
     fn is_empty(&self) -> bool {

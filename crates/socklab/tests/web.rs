@@ -534,6 +534,18 @@ fn a_fast_stream_comes_in_bounded_frames_with_exact_counters() {
             .sum::<u64>();
         let payload: u64 = events.iter().map(|e| e["len"].as_u64().unwrap_or(0)).sum();
         assert!(payload <= 256 << 10, "a frame carried {payload} bytes");
+        // A read too big for the frame is shown cut, its real size in `truncated`.
+        for e in events.iter().filter(|e| e.get("truncated").is_some()) {
+            assert!(
+                e["truncated"].as_u64() > e["len"].as_u64(),
+                "{}",
+                e["truncated"]
+            );
+            assert_eq!(
+                e["hex"].as_str().map(str::len),
+                e["len"].as_u64().map(|n| n as usize * 2)
+            );
+        }
         if msg["stats"]["bytes_in"] == TOTAL as u64 {
             break;
         }
@@ -548,6 +560,7 @@ fn a_fast_stream_comes_in_bounded_frames_with_exact_counters() {
         skipped > 0,
         "64 MiB at loopback speed should not all fit in frames"
     );
+    assert!(shown > 0, "the page saw none of the data, only counters");
     // About one frame per 50 ms, however many reads there were.
     let bound = start.elapsed().as_millis() as u64 / 50 + 10;
     assert!(frames <= bound, "{frames} frames in {:?}", start.elapsed());

@@ -56,3 +56,12 @@ test('a TLS client\'s trust becomes the open request\'s tls', () => {
   assert.deepEqual(trustOf('ca', '/etc/ca.pem'), { ca: '/etc/ca.pem' });
   assert.deepEqual(trustOf('insecure', ''), { insecure: true });
 });
+
+test('a read cut to fit a frame says how much is not shown', () => {
+  const e = { kind: 'in', text: 'ab', hex: '6162', len: 2, truncated: 10 };
+  const ls = entryLines(e, 'text', null);
+  assert.equal(ls.length, 2);
+  assert.equal(ls[1].sub, 'info');
+  assert.match(ls[1].text, /8 more bytes/);
+  assert.equal(entryLines({ ...e, truncated: undefined }, 'text', null).length, 1);
+});
