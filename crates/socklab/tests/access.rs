@@ -319,3 +319,57 @@ fn ranges_on_a_unix_socket_are_a_usage_error_and_no_file_is_made() {
     usage_error(&out, &["--allow", "no IP address to check"]);
     assert!(!path.exists(), "the socket was bound");
 }
+
+#[test]
+fn tls_refuses_before_the_handshake() {
+    let (_srv, mut lines, port) = server("tls://127.0.0.1:0", &["--deny", "127.0.0.3"]);
+    // A plain TCP client: were the handshake attempted, it would fail with a TLS error
+    // instead of this refusal.
+    let mut three = client_from("127.0.0.3", v4(port));
+    let _ = three.write_all(b"secret, not a ClientHello\n");
+    let rejected = next(&mut lines, "rejected");
+    assert_eq!(
+        rejected["reason"], "127.0.0.3 is denied by --deny 127.0.0.3/32",
+        "{rejected}"
+    );
+    assert_closed_without_data(three);
+    assert!(all(&lines, "error").is_empty(), "{:?}", lines.seen);
+}
+
+#[test]
+fn once_in_a_pipe_still_applies_the_rules() {
+    // `--once` with stdout piped is the raw splice pipe, which knows no rules; with rules
+    // it must go through the session and still refuse.
+    let mut cmd = socklab();
+    cmd.args([
+        "listen",
+        "127.0.0.1:0",
+        "--once",
+        "-v",
+        "--deny",
+        "127.0.0.3",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut p = Proc::spawn(cmd, "socklab listen --once");
+    let out = p.stdout();
+    let mut err = Lines::new(p.stderr());
+    let port = port_in(&err.wait_for("listening on"));
+    let mut three = client_from("127.0.0.3", v4(port));
+    let _ = three.write_all(b"secret\n");
+    let refused = err.wait_for("refused");
+    assert!(
+        refused.contains("denied by --deny 127.0.0.3/32"),
+        "{refused}"
+    );
+    assert_closed_without_data(three);
+    let mut two = client_from("127.0.0.2", v4(port));
+    two.write_all(b"the data\n").expect("write");
+    drop(two);
+    let mut got = Vec::new();
+    let mut out = out;
+    out.read_to_end(&mut got).expect("stdout");
+    assert_eq!(text(&got), "the data\n");
+    assert!(p.wait().success());
+}
