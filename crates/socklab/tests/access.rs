@@ -227,33 +227,51 @@ fn udp_drops_refused_senders_and_reports_each_once() {
 
 #[test]
 fn idle_timeout_closes_a_silent_client_but_not_a_talking_one() {
-    let limit = Duration::from_millis(800);
-    let (_srv, mut lines, port) = server("127.0.0.1:0", &["--echo", "--idle-timeout", "800ms"]);
+    // Generous against a loaded 2-core machine: the talker would have to stall for 1.5s
+    // between two round trips to be taken for idle.
+    let limit = Duration::from_millis(1500);
+    let (_srv, mut lines, port) = server("127.0.0.1:0", &["--echo", "--idle-timeout", "1500ms"]);
+    // Taken before the silent client connects: its idle time cannot have started earlier,
+    // so a close sooner than this says the timeout was not waited for.
+    let started = Instant::now();
     let silent = client(port);
     let first = next(&mut lines, "connected");
     let mut talker = client(port);
     let second = next(&mut lines, "connected");
-    let started = Instant::now();
 
     // The talker keeps data moving well inside the limit; the pacing is the point of the
     // test, not a synchronisation: every round trip is checked.
     let talk = std::thread::spawn(move || {
         let mut rounds = 0;
-        while started.elapsed() < limit * 3 {
-            echo(&mut talker, "tick\n");
+        while started.elapsed() < limit * 2 {
+            talker
+                .write_all(b"tick\n")
+                .map_err(|e| format!("round {rounds}: {e}"))?;
+            let mut got = [0u8; 5];
+            talker
+                .read_exact(&mut got)
+                .map_err(|e| format!("round {rounds} at {:?}: {e}", started.elapsed()))?;
             rounds += 1;
-            std::thread::sleep(limit / 8);
+            std::thread::sleep(Duration::from_millis(100));
         }
-        (talker, rounds)
+        Ok::<_, String>((talker, rounds))
     });
 
     let closed = next(&mut lines, "closed");
     assert_eq!(closed["peer"], first["peer"], "{closed}");
     assert_eq!(closed["reason"], "idle_timeout", "{closed}");
-    assert!(started.elapsed() >= limit / 2, "closed too early: {closed}");
+    assert!(started.elapsed() >= limit, "closed too early: {closed}");
     assert_closed_without_data(silent);
 
-    let (mut talker, rounds) = talk.join().expect("the talker");
+    let (mut talker, rounds) = match talk.join().expect("the talker") {
+        Ok(done) => done,
+        Err(e) => {
+            panic!(
+                "the talker was cut off: {e}; server saw:\n{}",
+                lines.seen.join("\n")
+            )
+        }
+    };
     assert!(rounds > 3, "only {rounds} rounds");
     echo(&mut talker, "still open\n");
     lines.wait_for("still open");
@@ -372,4 +390,27 @@ fn once_in_a_pipe_still_applies_the_rules() {
     out.read_to_end(&mut got).expect("stdout");
     assert_eq!(text(&got), "the data\n");
     assert!(p.wait().success());
+}
+
+#[test]
+fn idle_timeout_closes_a_silent_unix_client() {
+    let dir = TempDir::new("access-idle-unix");
+    let path = dir.path("idle.sock");
+    let endpoint = format!("unix:{}", path.display());
+    let mut cmd = socklab();
+    cmd.args(["listen", &endpoint, "--json", "--idle-timeout", "300ms"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut p = Proc::spawn(cmd, "socklab listen unix:");
+    let mut lines = Lines::new(p.stdout());
+    next(&mut lines, "listening");
+    let mut c = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+    c.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    next(&mut lines, "connected");
+    let closed = next(&mut lines, "closed");
+    assert_eq!(closed["reason"], "idle_timeout", "{closed}");
+    let mut buf = Vec::new();
+    let _ = c.read_to_end(&mut buf);
+    assert!(buf.is_empty(), "{buf:?}");
 }
