@@ -3,10 +3,12 @@
 //! - [`endpoint`]: what the user typed (`127.0.0.1:7788`, `tcp://[::1]:80`, `7788`) as a value.
 //! - [`codec`]: text and bytes — encodings with streaming decoders, hex, escapes, hexdump.
 //! - [`transport`]: opening sockets (happy-eyeballs connect, dual-stack listen) and the raw pipe.
+//! - [`cidr`]: address ranges (`10.0.0.0/8`) for `--allow`/`--deny` and the subnet calculator.
 //! - [`session`]: the engine. Faces send [`session::Command`]s and read [`session::Event`]s;
 //!   no face opens a socket itself.
 
 pub mod addr;
+pub mod cidr;
 pub mod codec;
 pub mod endpoint;
 pub mod error;

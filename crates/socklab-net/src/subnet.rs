@@ -75,48 +75,13 @@ fn parse_ip(text: &str, whole: &str) -> Result<IpAddr> {
     })
 }
 
-/// A prefix length (`24`), or for IPv4 a dotted mask (`255.255.255.0`) whose one bits are
-/// contiguous: `255.0.255.0` describes no network, so it is refused rather than guessed at.
+/// A prefix length (`24`) or a mask (`255.255.255.0`): the parser `listen --allow` uses
+/// too, so both take the same forms and refuse bad ones in the same words.
 fn parse_mask(text: &str, address: IpAddr, whole: &str) -> Result<u8> {
-    let text = text.trim();
-    let max: u8 = if address.is_ipv4() { 32 } else { 128 };
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return match text.parse::<u8>() {
-            Ok(p) if p <= max => Ok(p),
-            _ => Err(Error::Subnet {
-                input: whole.into(),
-                reason: format!("prefix length {text} is more than {max}"),
-            }),
-        };
-    }
-    // One check for both families: an IPv4 mask is moved to the top of 128 bits, where
-    // its one bits must come first just as an IPv6 mask's do.
-    let bits = match (address, text.parse::<IpAddr>()) {
-        (IpAddr::V4(_), Ok(IpAddr::V4(mask))) => Some(u128::from(u32::from(mask)) << 96),
-        (IpAddr::V6(_), Ok(IpAddr::V6(mask))) => Some(u128::from(mask)),
-        _ => None,
-    };
-    match bits {
-        Some(bits) => {
-            let ones = bits.leading_ones();
-            if bits.checked_shl(ones).unwrap_or(0) != 0 {
-                let example = if address.is_ipv4() {
-                    "255.255.255.0"
-                } else {
-                    "ffff:ffff:ffff:ffff::"
-                };
-                return Err(Error::Subnet {
-                    input: whole.into(),
-                    reason: format!("mask {text} is not contiguous (its one bits must all come first, as in {example})"),
-                });
-            }
-            Ok(ones as u8)
-        }
-        _ => Err(Error::Subnet {
-            input: whole.into(),
-            reason: format!("'{text}' is neither a prefix length (0-{max}) nor a mask"),
-        }),
-    }
+    socklab_core::cidr::parse_prefix(text, address).map_err(|reason| Error::Subnet {
+        input: whole.into(),
+        reason,
+    })
 }
 
 /// Everything the calculator says about one network. Addresses are strings so that the

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use socklab_core::cidr::IpNet;
 use socklab_core::codec::Encoding;
 use socklab_core::endpoint::Endpoint;
 
@@ -221,6 +222,16 @@ pub struct ListenArgs {
     /// Refuse clients beyond N at once
     #[arg(long, value_name = "N")]
     pub max_clients: Option<usize>,
+    /// Let in only clients in this range: 10.0.0.0/8, 192.168.1.7, fd00::/8 (repeatable;
+    /// UDP: senders)
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<IpNet>,
+    /// Keep out clients in this range (repeatable; wins over --allow)
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<IpNet>,
+    /// Close a client after DUR with no data either way (UDP: forget the sender)
+    #[arg(long, value_name = "DUR", value_parser = crate::commands::ping::positive_duration)]
+    pub idle_timeout: Option<Duration>,
     #[command(flatten)]
     pub udp: UdpArgs,
     #[command(flatten)]
@@ -284,6 +295,13 @@ fn parse_connect(s: &str) -> Result<Endpoint, String> {
 
 fn parse_listen(s: &str) -> Result<Endpoint, String> {
     Endpoint::parse_listen(s).map_err(|e| e.to_string())
+}
+
+/// An `--allow`/`--deny` range; clap names the flag and the value, so the message is the
+/// reason and what was expected.
+fn parse_cidr(s: &str) -> Result<IpNet, String> {
+    socklab_core::cidr::parse_cidr(s)
+        .map_err(|reason| format!("{reason}; expected {}", socklab_core::cidr::EXPECTED))
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

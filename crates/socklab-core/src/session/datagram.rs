@@ -9,8 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::time::Duration;
 
 use bytes::Bytes;
 use rustix::net::{RecvFlags, SendFlags, SocketAddrAny, SocketAddrUnix};
@@ -29,6 +30,17 @@ pub const RECV_BUFFER: usize = 64 * 1024;
 /// Senders turned away (`--max-clients`, `--once`) are reported once each; remember this
 /// many so a flood of new addresses cannot grow memory.
 const REJECTED_MEMORY: usize = 4096;
+/// Sources refused by `--allow`/`--deny` are reported once per IP address (a client
+/// retrying from new ports is still one refusal). When this many are remembered the
+/// memory starts over: a flood of new addresses costs log lines, never unbounded memory,
+/// and a refusal is never silently left out of the log for good.
+const REFUSED_MEMORY: usize = 4096;
+/// `--idle-timeout` over UDP: how often silent senders are looked for, as a part of the
+/// timeout (a sender is forgotten between 1 and 1.25 timeouts after its last datagram),
+/// within bounds that keep a short timeout precise and a long one cheap.
+const IDLE_SWEEPS: u32 = 4;
+const IDLE_SWEEP_MIN: Duration = Duration::from_millis(10);
+const IDLE_SWEEP_MAX: Duration = Duration::from_secs(1);
 
 /// A datagram socket of either family.
 pub(crate) enum Socket {
@@ -186,6 +198,8 @@ struct DPeer {
     bytes_in: u64,
     bytes_out: u64,
     announced: bool,
+    /// When a datagram last went either way: what `--idle-timeout` measures.
+    last_active: Instant,
 }
 
 struct Engine {
@@ -197,6 +211,8 @@ struct Engine {
     peers: BTreeMap<PeerId, DPeer>,
     by_addr: HashMap<Addr, PeerId>,
     rejected: HashSet<Addr>,
+    /// Source addresses refused by the access policy and already reported.
+    refused: HashSet<IpAddr>,
     next_id: PeerId,
     last: Option<PeerId>,
     served: u64,
@@ -252,6 +268,7 @@ impl Engine {
             peers: BTreeMap::new(),
             by_addr: HashMap::new(),
             rejected: HashSet::new(),
+            refused: HashSet::new(),
             next_id: 1,
             last: None,
             served: 0,
@@ -291,6 +308,7 @@ impl Engine {
                 bytes_in: 0,
                 bytes_out: 0,
                 announced: !matches!(self.cfg.encoding, crate::codec::Encoding::Auto),
+                last_active: Instant::now(),
             },
         );
         id
@@ -308,6 +326,13 @@ impl Engine {
     async fn run(&mut self, sock: &Socket, mut commands: mpsc::Receiver<Command>) {
         let mut buf = vec![0u8; RECV_BUFFER];
         let mut linger_until: Option<Instant> = None;
+        let idle_limit = self.cfg.idle_timeout.filter(|_| !self.client);
+        let mut sweeps = idle_limit.map(|limit| {
+            let every = (limit / IDLE_SWEEPS).clamp(IDLE_SWEEP_MIN, IDLE_SWEEP_MAX);
+            let mut t = tokio::time::interval(every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
         let end = loop {
             let linger = async {
                 match linger_until {
@@ -315,7 +340,18 @@ impl Engine {
                     None => std::future::pending().await,
                 }
             };
+            let sweep = async {
+                match sweeps.as_mut() {
+                    Some(t) => t.tick().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                _ = sweep => {
+                    if let Some(limit) = idle_limit {
+                        self.forget_idle(limit).await;
+                    }
+                }
                 cmd = commands.recv() => match cmd {
                     None | Some(Command::Quit) => break CloseReason::Local,
                     Some(Command::ShutdownWrite(_)) => {
@@ -379,6 +415,49 @@ impl Engine {
         (text, d.detected())
     }
 
+    /// Forget the senders silent for `limit`: they get a `Closed` event, and a datagram
+    /// from them later makes them a new peer.
+    async fn forget_idle(&mut self, limit: Duration) {
+        let now = Instant::now();
+        let idle: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| now.duration_since(p.last_active) >= limit)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle {
+            if let Some(p) = self.peers.remove(&id) {
+                self.by_addr.remove(&p.peer.addr);
+                let ev = self.closed(&p, CloseReason::IdleTimeout);
+                self.emit(ev).await;
+            }
+        }
+    }
+
+    /// Whether a datagram from `from` is dropped by the access policy; the first one from
+    /// each source IP is reported with why.
+    async fn refused(&mut self, from: &Option<(Addr, To)>) -> bool {
+        if self.client || self.cfg.access.is_open() {
+            return false;
+        }
+        let Some(ip) = from.as_ref().and_then(|(a, _)| a.ip()).map(|a| a.ip()) else {
+            return false;
+        };
+        let Some(reason) = self.cfg.access.refusal(ip) else {
+            return false;
+        };
+        if self.refused.len() >= REFUSED_MEMORY {
+            self.refused.clear();
+        }
+        if self.refused.insert(ip) {
+            if let Some((addr, _)) = from {
+                let addr = addr.clone();
+                self.emit(EventKind::Rejected { addr, reason }).await;
+            }
+        }
+        true
+    }
+
     async fn datagram(
         &mut self,
         sock: &Socket,
@@ -386,6 +465,11 @@ impl Engine {
         len: usize,
         from: Option<(Addr, To)>,
     ) -> Flow {
+        // Checked before anything else, so a refused source never becomes a peer, even one
+        // the user addressed with `/to`.
+        if self.refused(&from).await {
+            return Flow::Go;
+        }
         // A connected client hears only its destination, whatever name the kernel gives it.
         let connected = self.client && self.peers.get(&1).is_some_and(|p| p.to.is_none());
         let found = if connected {
@@ -420,6 +504,7 @@ impl Engine {
             return Flow::Go;
         };
         p.bytes_in += bytes.len() as u64;
+        p.last_active = Instant::now();
         let peer = p.peer.clone();
         let announce = match detected {
             Some(name) if !p.announced => {
@@ -586,6 +671,7 @@ impl Engine {
                 let (text, _) = self.decode(&bytes);
                 if let Some(p) = self.peers.get_mut(&id) {
                     p.bytes_out += bytes.len() as u64;
+                    p.last_active = Instant::now();
                 }
                 let data = Data::new(bytes, text);
                 let peer = Peer { id, addr };

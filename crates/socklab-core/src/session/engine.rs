@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream, UnixListener};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::access::AccessPolicy;
 use super::command::{Command, Target};
 use super::datagram;
 use super::event::{Addr, CloseReason, Event, EventKind, Peer, PeerId};
@@ -67,6 +68,13 @@ pub struct SessionConfig {
     /// how long to wait in silence for more datagrams before the session ends. A datagram
     /// peer never says it is done, so silence is the only end there is.
     pub linger: Duration,
+    /// Server: who may connect (or, over UDP, whose datagrams are heard). Checked at
+    /// accept, before a TLS handshake, so a refused client costs no more than the accept.
+    pub access: AccessPolicy,
+    /// Server: close a client after this long without data in either direction (a
+    /// datagram server forgets the sender instead). Idle clients otherwise stay forever:
+    /// TCP itself never gives up on a silent but open connection.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for SessionConfig {
@@ -79,6 +87,8 @@ impl Default for SessionConfig {
             skip_text: false,
             finish_sending: false,
             linger: Duration::from_secs(1),
+            access: AccessPolicy::default(),
+            idle_timeout: None,
         }
     }
 }
@@ -175,6 +185,13 @@ impl Session {
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
             let transport = listener.scheme();
+            if !cfg.access.is_open()
+                && matches!(listener, Listener::Unix(_) | Listener::UnixGram(_))
+            {
+                return Err(Error::Unsupported {
+                    what: "--allow/--deny on a Unix socket: its clients have no IP address to check (the socket file's permissions decide who may connect)".into(),
+                });
+            }
             let (acceptors, bound, cleanup, notice) = match listener {
                 Listener::Tcp(ls) => {
                     let (acceptors, bound) = tcp_acceptors(ls, Acceptor::Tcp)?;
@@ -225,9 +242,17 @@ impl Session {
                 let _ = ev_tx.send(Event::now(EventKind::Notice { message })).await;
             }
             let (acc_tx, acc_rx) = mpsc::channel(ACCEPT_QUEUE);
+            let access = std::sync::Arc::new(cfg.access.clone());
             let acceptors: Vec<JoinHandle<()>> = acceptors
                 .into_iter()
-                .map(|a| tokio::spawn(accept_loop(a, acc_tx.clone(), ev_tx.clone())))
+                .map(|a| {
+                    tokio::spawn(accept_loop(
+                        a,
+                        access.clone(),
+                        acc_tx.clone(),
+                        ev_tx.clone(),
+                    ))
+                })
                 .collect();
             drop(acc_tx);
             for addr in &bound {
@@ -395,11 +420,21 @@ enum Acceptor {
     Unix(UnixListener),
 }
 
-/// What an acceptor got: a stream ready to serve, or a TCP connection whose TLS handshake
-/// still has to happen (on its own task, so a slow client never holds up the others).
+/// What an acceptor got: a stream ready to serve (with the client's IP address, for the
+/// access check), or a TCP connection whose TLS handshake still has to happen (on its own
+/// task, so a slow client never holds up the others).
 enum Accepted {
-    Ready(Stream),
+    Ready(Stream, Option<SocketAddr>),
     Handshake(TcpStream, SocketAddr, std::sync::Arc<TlsServer>),
+}
+
+impl Accepted {
+    fn ip(&self) -> Option<SocketAddr> {
+        match self {
+            Accepted::Ready(_, a) => *a,
+            Accepted::Handshake(_, a, _) => Some(*a),
+        }
+    }
 }
 
 impl Acceptor {
@@ -408,7 +443,7 @@ impl Acceptor {
             Acceptor::Tcp(l) => l
                 .accept()
                 .await
-                .map(|(s, _)| Accepted::Ready(Stream::Tcp(s))),
+                .map(|(s, a)| Accepted::Ready(Stream::Tcp(s), Some(a))),
             Acceptor::Tls(l, server) => l
                 .accept()
                 .await
@@ -416,7 +451,7 @@ impl Acceptor {
             Acceptor::Unix(l) => l
                 .accept()
                 .await
-                .map(|(s, _)| Accepted::Ready(Stream::Unix(s))),
+                .map(|(s, _)| Accepted::Ready(Stream::Unix(s), None)),
         }
     }
 }
@@ -455,10 +490,30 @@ async fn handshake(
         .await;
 }
 
-async fn accept_loop(listener: Acceptor, tx: mpsc::Sender<Stream>, events: mpsc::Sender<Event>) {
+async fn accept_loop(
+    listener: Acceptor,
+    access: std::sync::Arc<AccessPolicy>,
+    tx: mpsc::Sender<Stream>,
+    events: mpsc::Sender<Event>,
+) {
     loop {
-        match listener.accept().await {
-            Ok(Accepted::Ready(stream)) => {
+        let accepted = listener.accept().await;
+        if let Ok(got) = &accepted {
+            let refusal = got
+                .ip()
+                .and_then(|a| access.refusal(a.ip()).map(|r| (a, r)));
+            if let Some((addr, reason)) = refusal {
+                // Closed at once, unread: nothing the client sent is ever shown.
+                drop(accepted);
+                let addr = Addr::canonical(addr);
+                let _ = events
+                    .send(Event::now(EventKind::Rejected { addr, reason }))
+                    .await;
+                continue;
+            }
+        }
+        match accepted {
+            Ok(Accepted::Ready(stream, _)) => {
                 if tx.send(stream).await.is_err() {
                     return;
                 }
@@ -541,6 +596,7 @@ impl Engine {
                 peer,
                 encoding: (!self.cfg.skip_text).then_some(self.cfg.encoding),
                 echo: self.cfg.echo,
+                idle_timeout: self.cfg.idle_timeout,
                 events: self.events.clone(),
                 ended: self.ended_tx.clone(),
             },

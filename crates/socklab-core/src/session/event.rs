@@ -103,6 +103,9 @@ pub enum CloseReason {
     Reset,
     /// Kicked from the console.
     Kicked,
+    /// `--idle-timeout`: nothing went either way for that long, so the server closed the
+    /// connection (a datagram server forgets the peer).
+    IdleTimeout,
     /// We closed it (quit, or the session ended).
     Local,
     /// Any other failure, as text.
@@ -118,6 +121,7 @@ impl CloseReason {
             }
             CloseReason::Reset => "connection reset by peer".into(),
             CloseReason::Kicked => "kicked".into(),
+            CloseReason::IdleTimeout => "closed: idle timeout (no data either way)".into(),
             CloseReason::Local => "closed".into(),
             CloseReason::Error(e) => e.clone(),
         }
@@ -285,5 +289,11 @@ mod tests {
         assert_eq!(v["event"], "closed");
         assert_eq!(v["reason"], "peer_closed");
         assert_eq!(v["addr"], "[::1]:7");
+    }
+
+    #[test]
+    fn idle_timeout_serializes_like_the_other_reasons() {
+        let v = serde_json::to_value(CloseReason::IdleTimeout).unwrap();
+        assert_eq!(v, "idle_timeout");
     }
 }

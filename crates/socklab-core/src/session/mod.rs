@@ -1,5 +1,6 @@
 //! The session engine and the only types a face touches: [`Command`] in, [`Event`] out.
 
+pub mod access;
 mod command;
 mod datagram;
 mod engine;
@@ -7,6 +8,7 @@ mod event;
 mod peer;
 mod peers;
 
+pub use access::AccessPolicy;
 pub use command::{Command, Target};
 pub use engine::{open_stream, open_tcp, Session, SessionConfig};
 pub use event::{

@@ -47,6 +47,22 @@ pub(crate) struct Counters {
     /// what we wrote and hang up before the writer's next instruction runs; the session
     /// takes this before it reports the final counts, so they include what was answered.
     writing: tokio::sync::Mutex<()>,
+    /// When data last went either way, in [`now_ms`]: what `--idle-timeout` measures.
+    last_active: AtomicU64,
+}
+
+impl Counters {
+    fn touch(&self) {
+        self.last_active.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds on a monotonic clock, as a number an atomic can hold: the reader and the
+/// writer both mark activity without sharing a lock.
+fn now_ms() -> u64 {
+    static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(std::time::Instant::now);
+    u64::try_from(base.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// How long a closing connection's counts wait for a write in progress: a peer that
@@ -65,6 +81,16 @@ pub(crate) struct PeerHandle {
     pub write_shut: bool,
     reader: AbortHandle,
     writer: JoinHandle<()>,
+    /// The `--idle-timeout` watch, if there is one; it ends with the connection.
+    idle: Option<AbortHandle>,
+}
+
+impl Drop for PeerHandle {
+    fn drop(&mut self) {
+        if let Some(idle) = &self.idle {
+            idle.abort();
+        }
+    }
 }
 
 impl PeerHandle {
@@ -72,6 +98,9 @@ impl PeerHandle {
     pub fn abort(&self) {
         self.reader.abort();
         self.writer.abort();
+        if let Some(idle) = &self.idle {
+            idle.abort();
+        }
     }
 
     /// Close politely: stop reading, let the writer send what is queued (bounded by
@@ -113,6 +142,8 @@ pub(crate) struct PeerSetup {
     /// `None` when no face wants the text: a hex-only view then skips decoding entirely.
     pub encoding: Option<Encoding>,
     pub echo: bool,
+    /// Close the connection after this long with no data either way.
+    pub idle_timeout: Option<std::time::Duration>,
     pub events: mpsc::Sender<Event>,
     pub ended: mpsc::UnboundedSender<Ended>,
 }
@@ -122,12 +153,17 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         peer,
         encoding,
         echo,
+        idle_timeout,
         events,
         ended,
     } = setup;
     let (rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::channel(WRITE_QUEUE);
     let counters = Arc::new(Counters::default());
+    counters.touch();
+    let idle = idle_timeout.map(|limit| {
+        tokio::spawn(idle_watch(peer.id, counters.clone(), limit, ended.clone())).abort_handle()
+    });
     let reader = tokio::spawn(read_loop(
         rd,
         peer.clone(),
@@ -155,6 +191,31 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         write_shut: false,
         reader,
         writer,
+        idle,
+    }
+}
+
+/// Report the connection as ended once nothing has gone either way for `limit`. It sleeps
+/// until the earliest moment that could be true, looks again, and sleeps on if data moved
+/// meanwhile: no timer is reset per read or write.
+async fn idle_watch(
+    id: u64,
+    counters: Arc<Counters>,
+    limit: std::time::Duration,
+    ended: mpsc::UnboundedSender<Ended>,
+) {
+    let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+    loop {
+        let quiet = now_ms().saturating_sub(counters.last_active.load(Ordering::Relaxed));
+        if quiet >= limit_ms {
+            let _ = ended.send(Ended {
+                id,
+                reason: CloseReason::IdleTimeout,
+                write_shut: false,
+            });
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(limit_ms - quiet)).await;
     }
 }
 
@@ -191,6 +252,7 @@ async fn read_loop(
                 }
                 let bytes = buf.split().freeze();
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                counters.touch();
                 let mut text = String::new();
                 if let Some(d) = decoder.as_mut() {
                     d.decode(&bytes, &mut text);
@@ -310,6 +372,7 @@ async fn write_loop(
                 counters
                     .bytes_out
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                counters.touch();
                 drop(writing);
             }
             PeerCmd::ShutdownWrite if shut => {}

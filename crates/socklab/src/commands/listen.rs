@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use socklab_core::session::{Session, SessionConfig};
+use socklab_core::endpoint::Endpoint;
+use socklab_core::session::{AccessPolicy, Session, SessionConfig};
 use socklab_core::transport::pipe::{self, PipeOptions};
 use socklab_core::transport::stream::Stream;
 use socklab_core::transport::tls::TlsServerOptions;
@@ -14,10 +15,28 @@ use crate::input::InputSpec;
 use crate::mode::{self, Terminals};
 use crate::printer::Role;
 use crate::sending::CHUNK;
+use crate::UsageError;
 
 pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let ep = args.endpoint.clone();
     mode::check_transport_flags(&ep, &args.udp, mode::tls_server_flag(&args.tls))?;
+    let access = AccessPolicy::new(args.allow.clone(), args.deny.clone());
+    if !access.is_open() {
+        if let Endpoint::Path { scheme, .. } = &ep {
+            // Refused rather than ignored: a user who asked for a range must not believe
+            // it protects a socket it cannot apply to.
+            let flag = if args.allow.is_empty() {
+                "--deny"
+            } else {
+                "--allow"
+            };
+            return Err(UsageError(format!(
+                "{flag} applies only to IP endpoints (tcp, udp, tls), and '{ep}' is {}: its clients have no IP address to check (the socket file's permissions decide who may connect); expected HOST:PORT, udp:// or tls://",
+                scheme.name()
+            ))
+            .into());
+        }
+    }
     let file = Face::check_file(&args.data)?;
     let t = Terminals::detect();
     socklab_core::transport::raise_fd_limit();
@@ -32,7 +51,10 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     };
     let listener = transport::listen(&ep, &lopts).await?;
     let datagram = ep.scheme().is_datagram();
-    if args.once && mode::raw_pipe(&args.data, &t) {
+    // The raw pipe hands the socket to splice threads that know nothing of access rules
+    // or idle clients; with those, `--once` in a pipe goes through the session instead.
+    let plain = access.is_open() && args.idle_timeout.is_none();
+    if args.once && plain && mode::raw_pipe(&args.data, &t) {
         if let Listener::Tcp(_) | Listener::Unix(_) = listener {
             return raw_once(listener, args.data.verbose).await;
         }
@@ -51,6 +73,8 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         echo: args.echo,
         once: args.once,
         max_clients: args.max_clients,
+        access,
+        idle_timeout: args.idle_timeout,
         skip_text: !mode::needs_text(&face.data, &t),
         ..SessionConfig::default()
     };
