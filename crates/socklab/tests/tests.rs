@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod checksum;
 mod convert;
 mod demo;
 mod dns;
