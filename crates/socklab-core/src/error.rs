@@ -26,6 +26,24 @@ pub enum Error {
     #[error("bad escape in '{input}': {reason}; expected \\r \\n \\t \\0 \\\\ or \\xHH (or --no-escapes to send backslashes as they are)")]
     Escape { input: String, reason: String },
 
+    /// A `--checksum` that names no known algorithm or byte order.
+    #[error(
+        "bad checksum '{input}': {reason}; expected {}",
+        crate::codec::checksum::EXPECTED
+    )]
+    Checksum { input: String, reason: String },
+
+    /// A payload template placeholder that is malformed (`{rand:x}`, `{hex:zz}`, unclosed).
+    #[error(
+        "bad template in '{input}': {reason}; expected {}",
+        crate::codec::template::EXPECTED
+    )]
+    Template { input: String, reason: String },
+
+    /// The operating system would not give random bytes for `{rand:N}`.
+    #[error("cannot get random bytes for {{rand:N}}: {reason}")]
+    Random { reason: String },
+
     /// An encoding label that encoding_rs does not know.
     #[error("unknown encoding '{0}'; expected a label such as utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252, utf-16le, utf-16be or auto")]
     UnknownEncoding(String),
@@ -148,6 +166,8 @@ impl Error {
             Error::Endpoint { .. }
                 | Error::Hex { .. }
                 | Error::Escape { .. }
+                | Error::Checksum { .. }
+                | Error::Template { .. }
                 | Error::UnknownEncoding(_)
                 | Error::Unencodable { .. }
                 | Error::Duration { .. }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use socklab_core::cidr::IpNet;
+use socklab_core::codec::checksum::Checksum;
 use socklab_core::codec::Encoding;
 use socklab_core::endpoint::Endpoint;
 
@@ -88,7 +89,14 @@ pub struct DataArgs {
     /// Send backslashes as they are (by default \r \n \t \0 \\ \xHH are understood)
     #[arg(long)]
     pub no_escapes: bool,
-    /// Line ending appended to typed lines [default: lf for typed text; none for send and hex]
+    /// Append a checksum to every message (DATA, typed lines, /hex), computed over the whole
+    /// message as it goes out: sum8, xor8, crc8, crc16-modbus, crc16-xmodem,
+    /// crc16-ccitt-false, crc32; add :le or :be to a 16/32-bit one for the byte order
+    /// [default order: crc16-modbus low byte first, the others high byte first]
+    #[arg(long, value_name = "SPEC", value_parser = parse_checksum)]
+    pub checksum: Option<Checksum>,
+    /// Line ending appended to typed lines [default: lf for typed text; none for send, hex
+    /// and with --checksum]
     #[arg(long, value_enum, value_name = "EOL")]
     pub eol: Option<Eol>,
     /// How data is shown [default: text on a terminal, raw when piped]
@@ -103,7 +111,7 @@ pub struct DataArgs {
     /// Append every event, as JSON lines, to FILE
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// Send the data N times (0 = until stopped)
+    /// Send the data N times (0 = until stopped); {counter} in it counts the rounds from 1
     #[arg(long, value_name = "N")]
     pub repeat: Option<u64>,
     /// Pause between repeated sends
@@ -245,8 +253,8 @@ pub struct SendArgs {
     /// HOST:PORT, tcp://, udp://, tls://HOST:PORT, unix:PATH or unixgram:PATH
     #[arg(value_parser = parse_connect)]
     pub endpoint: Endpoint,
-    /// What to send, each argument as given (after escapes); no line ending is added
-    /// unless --eol says so
+    /// What to send, each argument as given (after escapes and the placeholders {counter},
+    /// {time}, {unix}, {rand:N}, {hex:..}); no line ending is added unless --eol says so
     #[arg(value_name = "DATA")]
     pub data_items: Vec<String>,
     /// How long to wait in silence for (more of) a reply before exiting
@@ -287,6 +295,10 @@ impl Eol {
 
 pub fn parse_encoding(s: &str) -> Result<Encoding, String> {
     Encoding::from_label(s).map_err(|e| e.to_string())
+}
+
+fn parse_checksum(s: &str) -> Result<Checksum, String> {
+    s.parse::<Checksum>().map_err(|e| e.to_string())
 }
 
 fn parse_connect(s: &str) -> Result<Endpoint, String> {

@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
-use socklab_core::codec::{encode_input, InputOptions};
+use socklab_core::codec::checksum::Checksum;
+use socklab_core::codec::message::Message;
+use socklab_core::codec::template::Template;
+use socklab_core::codec::InputOptions;
 use socklab_core::session::Target;
 
 use crate::cli::{DataArgs, Eol};
@@ -13,15 +16,17 @@ use crate::cli::{DataArgs, Eol};
 pub struct InputSpec {
     pub opts: InputOptions,
     pub eol: Eol,
+    pub checksum: Option<Checksum>,
 }
 
 impl InputSpec {
-    /// `default_eol` applies to text input when `--eol` is not given; hex input gets no line
-    /// ending unless asked, since a hex line is a frame, not a line of text.
+    /// `default_eol` applies to text input when `--eol` is not given; hex input and input
+    /// with a checksum get no line ending unless asked, since such a line is a frame, not a
+    /// line of text.
     pub fn new(d: &DataArgs, default_eol: Eol) -> InputSpec {
         let eol = match d.eol {
             Some(e) => e,
-            None if d.hex => Eol::None,
+            None if d.hex || d.checksum.is_some() => Eol::None,
             None => default_eol,
         };
         InputSpec {
@@ -31,27 +36,34 @@ impl InputSpec {
                 encoding: d.encoding,
             },
             eol,
+            checksum: d.checksum,
         }
     }
 
-    /// The bytes for one line or DATA argument, line ending included.
-    pub fn encode(&self, text: &str) -> socklab_core::Result<Vec<u8>> {
-        let mut bytes = encode_input(text, &self.opts)?;
-        self.push_eol(&mut bytes)?;
-        Ok(bytes)
-    }
-
-    /// The line ending in the session's encoding (two bytes per unit in UTF-16).
-    pub fn push_eol(&self, bytes: &mut Vec<u8>) -> socklab_core::Result<()> {
+    /// One line or DATA argument as a message: placeholders found, line ending and
+    /// checksum attached. Every error is found here, before anything is sent.
+    pub fn message(&self, text: &str) -> socklab_core::Result<Message> {
+        let mut template = Template::parse(text, &self.opts)?;
         if self.eol != Eol::None {
-            bytes.extend(self.opts.encoding.encode(self.eol.as_str())?);
+            // The line ending in the session's encoding (two bytes per unit in UTF-16).
+            template.push_bytes(&self.opts.encoding.encode(self.eol.as_str())?);
         }
-        Ok(())
+        Ok(Message::new(template, self.checksum))
     }
 
-    /// Hex typed after `/hex`: always hex, never a line ending.
-    pub fn encode_hex(&self, text: &str) -> socklab_core::Result<Vec<u8>> {
-        socklab_core::codec::hex::parse_hex(text)
+    /// The bytes for one line sent once (stdin in line mode): round 1 of its message.
+    pub fn encode(&self, text: &str) -> socklab_core::Result<Vec<u8>> {
+        self.message(text)?.render(1)
+    }
+
+    /// Hex typed after `/hex`: always hex, never a line ending or a placeholder; the
+    /// checksum, if any, is appended.
+    pub fn hex_message(&self, text: &str) -> socklab_core::Result<Message> {
+        let opts = InputOptions {
+            hex: true,
+            ..self.opts
+        };
+        Ok(Message::new(Template::parse(text, &opts)?, self.checksum))
     }
 }
 

@@ -48,6 +48,7 @@ pub fn raw_pipe(d: &DataArgs, t: &Terminals) -> bool {
         && d.log.is_none()
         && !d.hex
         && d.eol.is_none()
+        && d.checksum.is_none()
         && d.file.is_none()
         && d.repeat.is_none()
         && !d.timestamps

@@ -12,6 +12,8 @@ use socklab_core::session::{Command, Event, EventKind, Target};
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
+use socklab_core::codec::message::Message;
+
 use crate::input::InputSpec;
 use crate::UsageError;
 
@@ -66,27 +68,28 @@ fn more_rounds(repeat: Option<u64>, done: u64) -> bool {
 }
 
 /// Send `items` once, or `repeat` times (0 = until stopped), with `interval` between rounds.
+/// Each round expands the messages' placeholders afresh, `{counter}` being the round from 1.
 pub async fn rounds(
     commands: &mpsc::Sender<Command>,
     to: Target,
-    items: &[Bytes],
+    items: &[Message],
     repeat: Option<u64>,
     interval: Duration,
-) {
+) -> anyhow::Result<()> {
     let mut done = 0u64;
     loop {
-        for bytes in items {
+        for item in items {
             let cmd = Command::Send {
                 to: to.clone(),
-                bytes: bytes.clone(),
+                bytes: Bytes::from(item.render(done + 1)?),
             };
             if commands.send(cmd).await.is_err() {
-                return;
+                return Ok(());
             }
         }
         done += 1;
         if !more_rounds(repeat, done) {
-            return;
+            return Ok(());
         }
         tokio::time::sleep(interval).await;
     }

@@ -1,15 +1,21 @@
 //! Text and bytes: everything between what a person types or reads and what goes on the wire.
 //!
 //! - [`encoding`]: the session encoding and the per-peer streaming decoder.
+//! - [`checksum`]: checksums appended to a message as it is sent (`--checksum`).
+//! - [`template`]: `{counter}`, `{time}`, `{rand:N}` ... in messages, expanded each round.
+//! - [`message`]: one message to send: its template, line ending and checksum.
 //! - [`escape`]: `\r \n \t \0 \\ \xHH` in typed text.
 //! - [`hex`]: hex input (`48 65 6c`, `0x48,0x65`) and hex output.
 //! - [`hexdump`]: the `hexdump -C` view.
 //! - [`text`]: the text view, with control characters made visible.
 
+pub mod checksum;
 pub mod encoding;
 pub mod escape;
 pub mod hex;
 pub mod hexdump;
+pub mod message;
+pub mod template;
 pub mod text;
 
 pub use encoding::{Encoding, StreamDecoder};

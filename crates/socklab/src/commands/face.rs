@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use bytes::Bytes;
+use socklab_core::codec::message::Message;
 use socklab_core::session::{CloseReason, Command, Session, Target};
 use tokio::sync::mpsc;
 
@@ -13,6 +13,7 @@ use crate::mode::{self, Terminals};
 use crate::output::{open_log, Output, PumpEnd, Sink};
 use crate::printer::{Printer, Role};
 use crate::sending::{self, FileToSend};
+use crate::UsageError;
 
 /// Everything a face needs besides the session.
 pub struct Face {
@@ -32,6 +33,15 @@ impl Face {
     /// Validate what can be validated before any socket is opened: the file and the log.
     pub fn check_file(data: &DataArgs) -> anyhow::Result<Option<FileToSend>> {
         Ok(match &data.file {
+            // A file goes out in chunks of whatever size the socket takes; a checksum per
+            // chunk would be meaningless and one over the whole file is not what a device
+            // frame wants, so the two are refused together rather than one silently ignored.
+            Some(_) if data.checksum.is_some() => {
+                return Err(UsageError(
+                    "--checksum is appended to each message (DATA, a typed line, /hex), and a --file is sent as it is in chunks; expected one or the other".into(),
+                )
+                .into())
+            }
             Some(p) => Some(FileToSend::check(p)?),
             None => None,
         })
@@ -83,7 +93,9 @@ impl Face {
         let feeder = {
             let commands = commands.clone();
             let file = self.file.clone();
-            let by_lines = t.stdin || self.data.hex || self.data.eol.is_some();
+            // With a checksum each line is a frame to append it to, not a raw chunk.
+            let by_lines =
+                t.stdin || self.data.hex || self.data.eol.is_some() || self.data.checksum.is_some();
             let (spec, shut) = (self.spec, self.shutdown_at_eof);
             let (repeat, interval) = (self.data.repeat, self.data.interval);
             let chunk = self.chunk;
@@ -146,11 +158,11 @@ pub async fn finish(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Encode every DATA argument before connecting: a bad one is a usage error and nothing is
-/// sent.
-pub fn prepare(spec: &InputSpec, items: &[String]) -> anyhow::Result<Vec<Bytes>> {
+/// Parse every DATA argument before connecting: a bad one (escape, placeholder, encoding)
+/// is a usage error and nothing is sent.
+pub fn prepare(spec: &InputSpec, items: &[String]) -> anyhow::Result<Vec<Message>> {
     items
         .iter()
-        .map(|d| spec.encode(d).map(Bytes::from).map_err(Into::into))
+        .map(|d| spec.message(d).map_err(Into::into))
         .collect()
 }

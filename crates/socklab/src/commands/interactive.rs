@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use bytes::Bytes;
 use futures_util::AsyncWriteExt;
 use rustyline_async::{Readline, ReadlineEvent, SharedWriter};
+use socklab_core::codec::message::Message;
 use socklab_core::session::{format_time, Command, Session, Target, TimeFormat};
 use tokio::task::JoinHandle;
 
@@ -143,13 +143,17 @@ impl Console {
         self.write(&out).await;
     }
 
-    fn send_bytes(&mut self, bytes: Vec<u8>) {
+    fn send_message(&mut self, message: Message) {
         let commands = self.commands.clone();
         let to = self.target.clone();
         let (repeat, interval) = (self.face.data.repeat, self.face.data.interval);
-        let items = [Bytes::from(bytes)];
+        let items = [message];
+        let writer = self.writer.clone();
         let task = tokio::spawn(async move {
-            sending::rounds(&commands, to, &items, repeat, interval).await;
+            if let Err(e) = sending::rounds(&commands, to, &items, repeat, interval).await {
+                let mut w = writer;
+                let _ = w.write_all(format!("! not sent: {e:#}\n").as_bytes()).await;
+            }
         });
         if repeat.is_some() {
             // One loop at a time, as in NetAssist: a new one replaces the old.
@@ -186,12 +190,12 @@ impl Console {
             }
         };
         match typed {
-            Typed::Data(text) => match self.face.spec.encode(&text) {
-                Ok(bytes) => self.send_bytes(bytes),
+            Typed::Data(text) => match self.face.spec.message(&text) {
+                Ok(message) => self.send_message(message),
                 Err(e) => self.error(&format!("not sent: {e}")).await,
             },
-            Typed::Cmd(Slash::Hex(h)) => match self.face.spec.encode_hex(&h) {
-                Ok(bytes) => self.send_bytes(bytes),
+            Typed::Cmd(Slash::Hex(h)) => match self.face.spec.hex_message(&h) {
+                Ok(message) => self.send_message(message),
                 Err(e) => self.error(&format!("not sent: {e}")).await,
             },
             Typed::Cmd(Slash::File(p)) => match FileToSend::check(&p) {

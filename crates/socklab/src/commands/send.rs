@@ -24,8 +24,12 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let items = prepare(&spec, &args.data_items)?;
     // Over UDP each DATA is one datagram: one too large for it is refused before anything
     // is sent, so a script never sends half of what it asked for.
+    // A message only grows with its round ({counter} gains digits), so the last round of a
+    // finite --repeat is the one to check.
+    let last_round = args.data.repeat.filter(|n| *n > 0).unwrap_or(1);
     for (i, item) in items.iter().enumerate() {
-        mode::check_datagram(&ep, item.len(), &format!("DATA #{}", i + 1))?;
+        let len = usize::try_from(item.len_at(last_round)).unwrap_or(usize::MAX);
+        mode::check_datagram(&ep, len, &format!("DATA #{}", i + 1))?;
     }
     let mut file = Face::check_file(&args.data)?;
     if let (Some(f), Some(max)) = (file.as_mut(), mode::datagram_limit(&ep)) {
@@ -72,8 +76,9 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
     let expected = match repeat {
         Some(0) => None,
         n => {
-            let round: u64 = items.iter().map(|b| b.len() as u64).sum();
-            Some(round * n.unwrap_or(1) + file.as_ref().map_or(0, |f| f.size))
+            let rounds = n.unwrap_or(1);
+            let all: u64 = items.iter().map(|m| m.total_len(rounds)).sum();
+            Some(all + file.as_ref().map_or(0, |f| f.size))
         }
     };
     let mut written = None;
@@ -91,11 +96,10 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
                         let commands = commands.clone();
                         let (items, file) = (items.clone(), file.clone());
                         tokio::spawn(async move {
-                            sending::rounds(&commands, Target::Default, &items, repeat, interval).await;
-                            let res = match file {
-                                Some(f) => sending::file_rounds(&commands, Target::Default, &f, None, interval).await,
-                                None => Ok(()),
-                            };
+                            let mut res = sending::rounds(&commands, Target::Default, &items, repeat, interval).await;
+                            if let (Ok(()), Some(f)) = (&res, file) {
+                                res = sending::file_rounds(&commands, Target::Default, &f, None, interval).await;
+                            }
                             let _ = tx.send(res);
                         });
                     }
