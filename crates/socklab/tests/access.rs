@@ -12,29 +12,7 @@ use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::support::*;
-
-fn event(line: &str) -> Value {
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
-}
-
-/// The next JSON event of this kind.
-fn next(lines: &mut Lines, kind: &str) -> Value {
-    event(&lines.wait_for(&format!("\"event\":\"{kind}\"")))
-}
-
-/// Every JSON event of this kind seen so far.
-fn all(lines: &Lines, kind: &str) -> Vec<Value> {
-    lines
-        .seen
-        .iter()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| event(l))
-        .filter(|e| e["event"] == kind)
-        .collect()
-}
 
 /// `socklab listen ENDPOINT ARGS --json`, once it listens: the process, its events and the
 /// port.

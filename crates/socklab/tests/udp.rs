@@ -17,26 +17,6 @@ use crate::interactive::Terminal;
 use crate::support::netns::TwoHosts;
 use crate::support::*;
 
-fn event(line: &str) -> Value {
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
-}
-
-/// The next JSON event of this kind.
-fn next(lines: &mut Lines, kind: &str) -> Value {
-    event(&lines.wait_for(&format!("\"event\":\"{kind}\"")))
-}
-
-/// Every JSON event of this kind among the lines seen so far.
-fn all(lines: &Lines, kind: &str) -> Vec<Value> {
-    lines
-        .seen
-        .iter()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| event(l))
-        .filter(|e| e["event"] == kind)
-        .collect()
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02x}")).collect()
 }

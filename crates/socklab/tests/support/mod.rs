@@ -395,3 +395,24 @@ impl SilentPort {
         }
     }
 }
+
+/// One line of `--json` output as a value.
+pub fn event(line: &str) -> serde_json::Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+/// The next `--json` event of this kind.
+pub fn next(lines: &mut Lines, kind: &str) -> serde_json::Value {
+    event(&lines.wait_for(&format!("\"event\":\"{kind}\"")))
+}
+
+/// Every `--json` event of this kind among the lines seen so far.
+pub fn all(lines: &Lines, kind: &str) -> Vec<serde_json::Value> {
+    lines
+        .seen
+        .iter()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| event(l))
+        .filter(|e| e["event"] == kind)
+        .collect()
+}
