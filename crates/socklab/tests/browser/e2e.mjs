@@ -183,7 +183,9 @@ try {
   await dev.wait('the second mark', (l) => l === 'marked' && dev.seen.filter((x) => x === 'marked').length === 2);
   await s.locator('input.file').setInputFiles(`${shots}/upload.bin`);
   await dev.wait('the whole file', (l) => l === `total ${file.length}`);
-  await s.locator('.log .vrow.info').filter({ hasText: `sent upload.bin: ${file.length} bytes` }).waitFor();
+  // The label under the send box says it is done. (The log's line for it can sit above the
+  // last pieces' rows: the last answer can reach the page before the frame with the data.)
+  await s.locator('.progresslabel').filter({ hasText: `sent upload.bin: ${file.length} bytes` }).waitFor();
   device.stdin.write('digest\n');
   const fileDigest = await dev.wait('the file digest', (l) => l.startsWith(`digest ${file.length}`));
   assert.equal(fileDigest, `digest ${file.length} ${createHash('sha256').update(file).digest('hex')}`);
