@@ -155,6 +155,10 @@ pub enum Error {
         "unknown interface '{input}'; expected an interface name or one of its addresses: {known}"
     )]
     Iface { input: String, known: String },
+
+    /// A `re:` pattern that does not compile.
+    #[error("bad regular expression '{input}': {reason}; expected the syntax of Rust's regex crate, e.g. 're:^LOGIN (\\w+)'")]
+    Regex { input: String, reason: String },
 }
 
 impl Error {
@@ -180,6 +184,7 @@ impl Error {
                 | Error::DatagramTooLarge { .. }
                 | Error::MulticastOnly { .. }
                 | Error::Iface { .. }
+                | Error::Regex { .. }
         )
     }
 

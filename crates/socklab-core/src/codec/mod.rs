@@ -4,6 +4,7 @@
 //! - [`checksum`]: checksums appended to a message as it is sent (`--checksum`).
 //! - [`template`]: `{counter}`, `{time}`, `{rand:N}` ... in messages, expanded each round.
 //! - [`message`]: one message to send: its template, line ending and checksum.
+//! - [`pattern`]: what a received message is matched against (auto-replies, script expects).
 //! - [`escape`]: `\r \n \t \0 \\ \xHH` in typed text.
 //! - [`hex`]: hex input (`48 65 6c`, `0x48,0x65`) and hex output.
 //! - [`hexdump`]: the `hexdump -C` view.
@@ -15,6 +16,7 @@ pub mod escape;
 pub mod hex;
 pub mod hexdump;
 pub mod message;
+pub mod pattern;
 pub mod template;
 pub mod text;
 
