@@ -224,6 +224,10 @@ pub struct ListenArgs {
     /// Send every received chunk back to its sender
     #[arg(long)]
     pub echo: bool,
+    /// What a client sends goes to every other client (like ncat --broker); the console
+    /// sees all of it
+    #[arg(long, conflicts_with = "once")]
+    pub broker: bool,
     /// Take one client and exit when it leaves, like nc -l
     #[arg(long)]
     pub once: bool,

@@ -67,6 +67,7 @@ fn malformed_endpoints() {
         ("ftp://host:21", "unknown scheme"),
         ("7788", "127.0.0.1:7788"),
         ("host:port", "not a number"),
+        ("[fe80::1%lo]:80", "'%lo' are not supported"),
     ] {
         let out = run(&["connect", ep], b"");
         usage_error(&out, &[why, "expected"]);

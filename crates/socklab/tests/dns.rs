@@ -711,3 +711,106 @@ fn an_authoritative_server_sends_its_soa_with_nxdomain() {
         "{stdout}"
     );
 }
+
+/// `/etc/netns/NS/resolv.conf`, which `ip netns exec NS` mounts over /etc/resolv.conf for
+/// the program it runs: the test's own resolver configuration, seen by nothing else.
+struct NetnsResolvConf {
+    dir: std::path::PathBuf,
+}
+
+impl NetnsResolvConf {
+    fn write(ns: &str, contents: &str) -> NetnsResolvConf {
+        let dir = std::path::Path::new("/etc/netns").join(ns);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        std::fs::write(dir.join("resolv.conf"), contents).expect("write resolv.conf");
+        NetnsResolvConf { dir }
+    }
+}
+
+impl Drop for NetnsResolvConf {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn without_a_server_the_resolv_conf_servers_are_asked_in_turn() {
+    // Host a's resolv.conf names two servers: the first (127.0.0.1 inside a) has nothing
+    // listening, the second is dnsmasq on host b port 53. socklab must say the first
+    // failed and take the answer from the second, as glibc would.
+    let net = crate::support::netns::TwoHosts::new();
+    let program = require("dnsmasq", "dnsmasq-base");
+    let mut cmd = net.cmd(&net.b, &program);
+    cmd.args([
+        "--keep-in-foreground",
+        "--no-daemon",
+        "--port=53",
+        &format!("--listen-address={}", net.b_ip),
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        "--conf-file=/dev/null",
+        "--pid-file=",
+        "--log-facility=-",
+    ])
+    .args(zone())
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    let mut dnsmasq = Proc::spawn(cmd, "dnsmasq in b");
+    let mut log = Lines::new(dnsmasq.stderr());
+    log.wait_for("started, version");
+
+    let _conf = NetnsResolvConf::write(
+        &net.a,
+        &format!(
+            "# written by socklab's tests\nnameserver 127.0.0.1\nnameserver {}\noptions timeout:2\n",
+            net.b_ip
+        ),
+    );
+    let out = net
+        .cmd(&net.a, env!("CARGO_BIN_EXE_socklab"))
+        .args(["dns", "a.test", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run socklab in a");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}\nstdout: {}",
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let server = format!("{}:53", net.b_ip);
+    assert_eq!(doc["server"], server.as_str());
+    assert_eq!(
+        answers(&doc),
+        pairs(&[("A", "192.0.2.10"), ("AAAA", "2001:db8::10")])
+    );
+    for query in doc["queries"].as_array().expect("queries") {
+        let failed = query["failed"].as_array().expect("failed servers");
+        assert!(
+            failed
+                .iter()
+                .any(|f| f.as_str().is_some_and(|f| f.contains("127.0.0.1:53"))),
+            "the first server is named among the failures: {query}"
+        );
+    }
+
+    // The table says who answered, too.
+    let out = net
+        .cmd(&net.a, env!("CARGO_BIN_EXE_socklab"))
+        .args(["dns", "a.test", "--type", "MX"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run socklab in a");
+    let table = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}{}", text(&out.stderr));
+    assert!(table.contains(&format!("server {server} (udp)")), "{table}");
+    // An MX for a.test does not exist in the zone: "no MX record", not an error.
+    assert!(
+        text(&out.stderr).contains("no MX") || table.contains("no MX"),
+        "{table}"
+    );
+}

@@ -5,6 +5,7 @@ mod support;
 
 mod access;
 mod bad_input;
+mod broker;
 mod checksum;
 mod convert;
 mod demo;

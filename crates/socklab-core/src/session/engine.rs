@@ -54,6 +54,8 @@ pub struct SessionConfig {
     pub encoding: Encoding,
     /// Server: write every received chunk back to its sender.
     pub echo: bool,
+    /// Server: what a client sends goes to every other client (`--broker`, ncat's chat).
+    pub broker: bool,
     /// Server: take one client, stop listening, end when it leaves (like `nc -l`).
     pub once: bool,
     /// Server: turn away clients beyond this many at once.
@@ -82,6 +84,7 @@ impl Default for SessionConfig {
         SessionConfig {
             encoding: Encoding::default(),
             echo: false,
+            broker: false,
             once: false,
             max_clients: None,
             skip_text: false,
@@ -545,11 +548,14 @@ struct Engine {
     ended_rx: mpsc::UnboundedReceiver<Ended>,
     acceptors: Vec<JoinHandle<()>>,
     served: u64,
+    /// `--broker`: the clients that hear each other.
+    hub: Option<std::sync::Arc<super::broker::Hub>>,
 }
 
 impl Engine {
     fn new(cfg: SessionConfig, events: mpsc::Sender<Event>) -> Engine {
         let (ended_tx, ended_rx) = mpsc::unbounded_channel();
+        let hub = cfg.broker.then(Default::default);
         Engine {
             cfg,
             events,
@@ -559,6 +565,7 @@ impl Engine {
             ended_rx,
             acceptors: Vec::new(),
             served: 0,
+            hub,
         }
     }
 
@@ -596,6 +603,7 @@ impl Engine {
                 peer,
                 encoding: (!self.cfg.skip_text).then_some(self.cfg.encoding),
                 echo: self.cfg.echo,
+                broker: self.hub.clone(),
                 idle_timeout: self.cfg.idle_timeout,
                 events: self.events.clone(),
                 ended: self.ended_tx.clone(),

@@ -1,6 +1,7 @@
 //! The session engine and the only types a face touches: [`Command`] in, [`Event`] out.
 
 pub mod access;
+mod broker;
 mod command;
 mod datagram;
 mod engine;

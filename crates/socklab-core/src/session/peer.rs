@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
 
+use super::broker::{Hub, Inbox, Lag, BACKLOG_LIMIT};
 use super::event::{CloseReason, Data, Direction, Event, EventKind, Peer};
 use crate::codec::Encoding;
 use crate::transport::stream::{ReadHalf, Stream, WriteHalf};
@@ -83,12 +84,17 @@ pub(crate) struct PeerHandle {
     writer: JoinHandle<()>,
     /// The `--idle-timeout` watch, if there is one; it ends with the connection.
     idle: Option<AbortHandle>,
+    /// The broker this connection is a member of, which it leaves when it ends.
+    hub: Option<Arc<Hub>>,
 }
 
 impl Drop for PeerHandle {
     fn drop(&mut self) {
         if let Some(idle) = &self.idle {
             idle.abort();
+        }
+        if let Some(hub) = &self.hub {
+            hub.leave(self.peer.id);
         }
     }
 }
@@ -142,6 +148,9 @@ pub(crate) struct PeerSetup {
     /// `None` when no face wants the text: a hex-only view then skips decoding entirely.
     pub encoding: Option<Encoding>,
     pub echo: bool,
+    /// `--broker`: what this connection sends goes to the hub's other members, and what
+    /// they send comes to it.
+    pub broker: Option<Arc<Hub>>,
     /// Close the connection after this long with no data either way.
     pub idle_timeout: Option<std::time::Duration>,
     pub events: mpsc::Sender<Event>,
@@ -153,10 +162,12 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         peer,
         encoding,
         echo,
+        broker,
         idle_timeout,
         events,
         ended,
     } = setup;
+    let inbox = broker.as_ref().map(|hub| hub.join(peer.id));
     let (rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::channel(WRITE_QUEUE);
     let counters = Arc::new(Counters::default());
@@ -169,6 +180,7 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         peer.clone(),
         encoding,
         echo.then(|| tx.clone()),
+        broker.clone(),
         events.clone(),
         ended.clone(),
         counters.clone(),
@@ -177,6 +189,7 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
     let writer = tokio::spawn(write_loop(
         wr,
         rx,
+        inbox,
         peer.clone(),
         encoding,
         events,
@@ -192,6 +205,7 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         reader,
         writer,
         idle,
+        hub: broker,
     }
 }
 
@@ -234,6 +248,7 @@ async fn read_loop(
     peer: Peer,
     encoding: Option<Encoding>,
     echo: Option<mpsc::Sender<PeerCmd>>,
+    broker: Option<Arc<Hub>>,
     events: mpsc::Sender<Event>,
     ended: mpsc::UnboundedSender<Ended>,
     counters: Arc<Counters>,
@@ -261,6 +276,19 @@ async fn read_loop(
                     // Awaiting here is the backpressure: an echo client that does not read
                     // its echoes stops being read from.
                     let _ = echo.send(PeerCmd::Data(bytes.clone())).await;
+                }
+                if let Some(hub) = &broker {
+                    for lag in hub.fan_out(peer.id, &bytes) {
+                        if let Lag::Dropping { to } = lag {
+                            let message = format!(
+                                "client #{to} is not reading: what the others send is dropped for it until it catches up (over {} MiB waiting)",
+                                BACKLOG_LIMIT >> 20
+                            );
+                            let _ = events
+                                .send(Event::now(EventKind::Warning { message }))
+                                .await;
+                        }
+                    }
                 }
                 if !announced {
                     if let Some(name) = decoder.as_ref().and_then(|d| d.detected()) {
@@ -324,9 +352,16 @@ async fn read_loop(
     });
 }
 
+/// What the writer does next: the session's instruction, or a broker's share.
+enum Next {
+    Cmd(Option<PeerCmd>),
+    Shared(Bytes),
+}
+
 async fn write_loop(
     mut wr: WriteHalf,
     mut rx: mpsc::Receiver<PeerCmd>,
+    mut inbox: Option<Inbox>,
     peer: Peer,
     encoding: Option<Encoding>,
     events: mpsc::Sender<Event>,
@@ -335,7 +370,41 @@ async fn write_loop(
 ) {
     let mut decoder = encoding.map(|e| e.decoder());
     let mut shut = false;
-    while let Some(cmd) = rx.recv().await {
+    loop {
+        let next = match inbox.as_mut() {
+            None => Next::Cmd(rx.recv().await),
+            Some(inbox) => tokio::select! {
+                cmd = rx.recv() => Next::Cmd(cmd),
+                Some(bytes) = inbox.recv() => Next::Shared(bytes),
+            },
+        };
+        let cmd = match next {
+            Next::Cmd(Some(cmd)) => cmd,
+            Next::Cmd(None) => break,
+            Next::Shared(bytes) => {
+                // Another client's data: counted, not shown again as sent (the console saw
+                // it arrive once; 10,000 copies of it would bury everything else).
+                if !shut {
+                    if let Err(e) = write_counted(&mut wr, &bytes, &counters).await {
+                        let _ = ended.send(Ended {
+                            id: peer.id,
+                            reason: reason_of(&e),
+                            write_shut: false,
+                        });
+                        return;
+                    }
+                }
+                let caught_up = inbox.as_ref().and_then(|inbox| inbox.written(&bytes));
+                if let Some(Lag::CaughtUp { dropped }) = caught_up {
+                    let message = format!(
+                        "client #{} reads again; {dropped} bytes from the others were dropped for it",
+                        peer.id
+                    );
+                    let _ = events.send(Event::now(EventKind::Notice { message })).await;
+                }
+                continue;
+            }
+        };
         match cmd {
             PeerCmd::Data(_) if shut => {
                 let message = "not sent: the sending side is already shut down (half-closed)";
@@ -359,9 +428,7 @@ async fn write_loop(
                         data,
                     }))
                     .await;
-                let writing = counters.writing.lock().await;
-                if let Err(e) = wr.write_all(&bytes).await {
-                    drop(writing);
+                if let Err(e) = write_counted(&mut wr, &bytes, &counters).await {
                     let _ = ended.send(Ended {
                         id: peer.id,
                         reason: reason_of(&e),
@@ -369,11 +436,6 @@ async fn write_loop(
                     });
                     return;
                 }
-                counters
-                    .bytes_out
-                    .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                counters.touch();
-                drop(writing);
             }
             PeerCmd::ShutdownWrite if shut => {}
             PeerCmd::ShutdownWrite => {
@@ -403,4 +465,20 @@ async fn write_loop(
     if !shut {
         let _ = wr.shutdown().await;
     }
+}
+
+/// Write `bytes` and count them. The lock is held from the write to the count: a close
+/// that races the write waits for it (see [`Counters::writing`]).
+async fn write_counted(
+    wr: &mut WriteHalf,
+    bytes: &[u8],
+    counters: &Counters,
+) -> std::io::Result<()> {
+    let _writing = counters.writing.lock().await;
+    wr.write_all(bytes).await?;
+    counters
+        .bytes_out
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    counters.touch();
+    Ok(())
 }

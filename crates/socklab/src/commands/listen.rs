@@ -37,6 +37,13 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
+    if args.broker && ep.scheme().is_datagram() {
+        return Err(UsageError(format!(
+            "--broker joins stream clients (tcp, tls, unix), and '{ep}' is {}: a datagram server has no connections to join; expected HOST:PORT, tls:// or unix:PATH",
+            ep.scheme().name()
+        ))
+        .into());
+    }
     let file = Face::check_file(&args.data)?;
     let t = Terminals::detect();
     socklab_core::transport::raise_fd_limit();
@@ -71,6 +78,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let cfg = SessionConfig {
         encoding: face.spec.opts.encoding,
         echo: args.echo,
+        broker: args.broker,
         once: args.once,
         max_clients: args.max_clients,
         access,
