@@ -50,7 +50,12 @@ impl Rule {
         opts: &InputOptions,
     ) -> Result<Rule> {
         let pattern = Pattern::parse(matches, opts)?;
-        let response = parse_response(response, pattern.group_count(), opts)?;
+        let response = parse_response(response, pattern.group_count(), opts).map_err(|reason| {
+            Error::Reply {
+                input: crate::codec::excerpt(&format!("{matches}=>{response}")),
+                reason,
+            }
+        })?;
         Ok(Rule {
             pattern,
             response,
@@ -69,24 +74,31 @@ impl Rule {
             return Err(bad("no '=>' between MATCH and RESPONSE".into()));
         };
         Rule::new(matches, response, None, false, opts).map_err(|e| match e {
-            // These already name the pattern and what was expected.
-            Error::Regex { .. } => e,
-            other => bad(other.to_string()),
+            // These already name the input and what was expected.
+            Error::Regex { .. } | Error::Reply { .. } => e,
+            other => bad(format!("MATCH: {other}")),
         })
     }
 }
 
-/// RESPONSE: `hex:...`, or text (after an optional `text:`) with `$N` groups.
-fn parse_response(spec: &str, groups: usize, opts: &InputOptions) -> Result<Vec<Piece>> {
+/// RESPONSE: `hex:...`, or text (after an optional `text:`) with `$N` groups. The error is
+/// the reason, for the caller to say where the response was.
+fn parse_response(
+    spec: &str,
+    groups: usize,
+    opts: &InputOptions,
+) -> std::result::Result<Vec<Piece>, String> {
+    let template =
+        |text: &str, opts: &InputOptions| Template::parse(text, opts).map_err(|e| e.to_string());
     let text_opts = InputOptions {
         hex: false,
         ..*opts
     };
     if let Some(hex) = spec.strip_prefix("hex:") {
         let opts = InputOptions { hex: true, ..*opts };
-        let t = Template::parse(hex, &opts)?;
+        let t = template(hex, &opts)?;
         if t.len_at(1) == 0 {
-            return Err(empty_response());
+            return Err(EMPTY_RESPONSE.into());
         }
         return Ok(vec![Piece::Bytes(t)]);
     }
@@ -108,20 +120,17 @@ fn parse_response(spec: &str, groups: usize, opts: &InputOptions) -> Result<Vec<
                 chars.next();
                 let n = d as usize - '0' as usize;
                 if n >= groups {
-                    return Err(Error::Template {
-                        input: spec.to_string(),
-                        reason: if groups <= 1 {
-                            format!("${n} needs a re: MATCH with a capture group (only $0, the whole match, is there)")
-                        } else {
-                            format!(
-                                "${n}, but the MATCH has only {} capture group(s)",
-                                groups - 1
-                            )
-                        },
+                    return Err(if groups <= 1 {
+                        format!("${n} in the RESPONSE needs a re: MATCH with a capture group (only $0, the whole match, is there)")
+                    } else {
+                        format!(
+                            "${n} in the RESPONSE, but the MATCH has only {} capture group(s)",
+                            groups - 1
+                        )
                     });
                 }
                 if !literal.is_empty() {
-                    pieces.push(Piece::Bytes(Template::parse(&literal, &text_opts)?));
+                    pieces.push(Piece::Bytes(template(&literal, &text_opts)?));
                     literal.clear();
                 }
                 pieces.push(Piece::Group(n));
@@ -130,7 +139,7 @@ fn parse_response(spec: &str, groups: usize, opts: &InputOptions) -> Result<Vec<
         }
     }
     if !literal.is_empty() {
-        pieces.push(Piece::Bytes(Template::parse(&literal, &text_opts)?));
+        pieces.push(Piece::Bytes(template(&literal, &text_opts)?));
     }
     let fixed = pieces.iter().all(|p| matches!(p, Piece::Bytes(_)));
     let len: u64 = pieces
@@ -141,17 +150,12 @@ fn parse_response(spec: &str, groups: usize, opts: &InputOptions) -> Result<Vec<
         })
         .sum();
     if fixed && len == 0 {
-        return Err(empty_response());
+        return Err(EMPTY_RESPONSE.into());
     }
     Ok(pieces)
 }
 
-fn empty_response() -> Error {
-    Error::Template {
-        input: String::new(),
-        reason: "the RESPONSE is empty: a rule must answer something".into(),
-    }
-}
+const EMPTY_RESPONSE: &str = "the RESPONSE is empty: a rule must answer something";
 
 /// A reply to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,7 +295,7 @@ pub fn parse_rules(text: &str, path: &str, opts: &InputOptions) -> Result<Vec<Ru
         let pattern = Pattern::parse(entry.matches.get_ref(), opts)
             .map_err(|e| at(Some(entry.matches.span()), format!("match: {e}")))?;
         let response = parse_response(entry.response.get_ref(), pattern.group_count(), opts)
-            .map_err(|e| at(Some(entry.response.span()), format!("response: {e}")))?;
+            .map_err(|reason| at(Some(entry.response.span()), format!("response: {reason}")))?;
         rules.push(Rule {
             pattern,
             response,
@@ -403,7 +407,7 @@ mod tests {
         assert!(e.contains("no [[rule]]"), "{e}");
         let e = err("[[rule]]\nmatch = \"A\"\nresponse = \"got $1\"\n");
         assert!(e.contains("r.toml:3:12: response:"), "{e}");
-        assert!(e.contains("$1 needs a re: MATCH"), "{e}");
+        assert!(e.contains("$1 in the RESPONSE needs a re: MATCH"), "{e}");
     }
 
     #[test]
