@@ -278,7 +278,13 @@ fn send_frames_what_comes_back() {
     let mut lines = Lines::new(p.stdout());
     let port = port_in(&lines.wait_for("listening on"));
     let addr = format!("127.0.0.1:{port}");
-    let out = run(&["send", &addr, "--frame", "line", "--json", "hi"], b"");
+    // The peer's close ends `send`; the wait only bounds a pause between its bytes.
+    let out = run(
+        &[
+            "send", &addr, "--frame", "line", "--json", "--wait", "20s", "hi",
+        ],
+        b"",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let got: Vec<(String, bool)> = stdout

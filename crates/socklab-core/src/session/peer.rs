@@ -177,6 +177,7 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
     let reader = Reader {
         peer: peer.clone(),
         decoder: encoding.map(|e| e.decoder()),
+        encoding,
         announced: !matches!(encoding, Some(Encoding::Auto)),
         framer: frame.as_ref().and_then(FrameSpec::framer),
         frame,
@@ -247,6 +248,7 @@ fn reason_of(e: &std::io::Error) -> CloseReason {
 struct Reader {
     peer: Peer,
     decoder: Option<StreamDecoder>,
+    encoding: Option<Encoding>,
     /// Only `auto` has something to announce; a fixed encoding was chosen by the user.
     announced: bool,
     frame: Option<FrameSpec>,
@@ -290,11 +292,20 @@ impl Reader {
 
     async fn message(&mut self, bytes: Bytes, partial: bool) -> bool {
         let mut text = String::new();
-        if let Some(d) = self.decoder.as_mut() {
+        let mut detected = None;
+        if let (Some(d), true) = (self.decoder.as_mut(), self.framer.is_none()) {
             d.decode(&bytes, &mut text);
+            detected = d.detected();
+        } else if let Some(e) = self.encoding {
+            // A frame is a whole message, decoded on its own as a datagram is: a binary
+            // frame's last byte must not hold back text into the next frame's event.
+            let mut d = e.decoder();
+            d.decode(&bytes, &mut text);
+            d.finish(&mut text);
+            detected = d.detected();
         }
         if !self.announced {
-            if let Some(name) = self.decoder.as_ref().and_then(|d| d.detected()) {
+            if let Some(name) = detected {
                 self.announced = true;
                 let ev = EventKind::Detected {
                     peer: self.peer.clone(),
