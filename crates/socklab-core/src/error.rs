@@ -156,6 +156,26 @@ pub enum Error {
     )]
     Iface { input: String, known: String },
 
+    /// A `--frame` that names no known framing.
+    #[error(
+        "bad framing '{input}': {reason}; expected {}",
+        crate::codec::frame::EXPECTED
+    )]
+    Frame { input: String, reason: String },
+
+    /// A `--reply` that cannot be used as a rule.
+    #[error("bad --reply '{input}': {reason}; expected 'MATCH=>RESPONSE' such as 'PING=>PONG\\r\\n', 'hex:01 03=>hex:01 83 02' or 're:^GET (\\S+)=>got $1'")]
+    Reply { input: String, reason: String },
+
+    /// A `--rules` file that does not parse, or a rule in it that cannot be used.
+    #[error("bad rules file {path}:{line}:{column}: {reason}; expected [[rule]] tables with match = \"...\" and response = \"...\" (optional delay = \"200ms\", once = true)")]
+    Rules {
+        path: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+
     /// A `re:` pattern that does not compile.
     #[error("bad regular expression '{input}': {reason}; expected the syntax of Rust's regex crate, e.g. 're:^LOGIN (\\w+)'")]
     Regex { input: String, reason: String },
@@ -185,6 +205,9 @@ impl Error {
                 | Error::MulticastOnly { .. }
                 | Error::Iface { .. }
                 | Error::Regex { .. }
+                | Error::Frame { .. }
+                | Error::Reply { .. }
+                | Error::Rules { .. }
         )
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use socklab_core::cidr::IpNet;
 use socklab_core::codec::checksum::Checksum;
+use socklab_core::codec::frame::FrameSpec;
 use socklab_core::codec::Encoding;
 use socklab_core::endpoint::Endpoint;
 
@@ -95,6 +96,12 @@ pub struct DataArgs {
     /// [default order: crc16-modbus low byte first, the others high byte first]
     #[arg(long, value_name = "SPEC", value_parser = parse_checksum)]
     pub checksum: Option<Checksum>,
+    /// Cut received data into the protocol's messages, one event each: raw (each read),
+    /// line, crlf, delim:HEX, fixed:N, len:u8|u16be|u16le|u32be|u32le[+N|-N] (the length
+    /// counts the bytes after it; +N when it also counts N more). With --checksum, each
+    /// received frame's trailing checksum is verified
+    #[arg(long, value_name = "SPEC", value_parser = parse_frame)]
+    pub frame: Option<FrameSpec>,
     /// Line ending appended to typed lines [default: lf for typed text; none for send, hex
     /// and with --checksum]
     #[arg(long, value_enum, value_name = "EOL")]
@@ -193,6 +200,27 @@ pub struct TlsServerArgs {
     pub alpn: Vec<String>,
 }
 
+/// Auto-replies: a mock server or device.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Auto-replies")]
+pub struct ReplyArgs {
+    /// Answer each received message (a frame with --frame, else each read or datagram)
+    /// that contains MATCH with RESPONSE: 'PING=>PONG\r\n', 'hex:01 03=>hex:01 83 02',
+    /// 're:^GET (\S+)=>got $1' (repeatable; the first rule that matches answers)
+    #[arg(long = "reply", value_name = "'MATCH=>RESPONSE'")]
+    pub replies: Vec<String>,
+    /// Auto-reply rules from a TOML file: [[rule]] tables with match, response, and
+    /// optional delay ("200ms") and once (true); tried after the --reply rules
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+impl ReplyArgs {
+    pub fn is_empty(&self) -> bool {
+        self.replies.is_empty() && self.rules.is_none()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// HOST:PORT, tcp://, udp://, tls://HOST:PORT, unix:PATH, unix:@NAME or unixgram:PATH
@@ -211,6 +239,8 @@ pub struct ConnectArgs {
     /// payload over IPv4, so no datagram is fragmented)
     #[arg(long, value_name = "N", default_value_t = 1472)]
     pub packet_size: usize,
+    #[command(flatten)]
+    pub reply: ReplyArgs,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -248,6 +278,8 @@ pub struct ListenArgs {
     pub udp: UdpArgs,
     #[command(flatten)]
     pub tls: TlsServerArgs,
+    #[command(flatten)]
+    pub reply: ReplyArgs,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -303,6 +335,10 @@ pub fn parse_encoding(s: &str) -> Result<Encoding, String> {
 
 fn parse_checksum(s: &str) -> Result<Checksum, String> {
     s.parse::<Checksum>().map_err(|e| e.to_string())
+}
+
+fn parse_frame(s: &str) -> Result<FrameSpec, String> {
+    s.parse::<FrameSpec>().map_err(|e| e.to_string())
 }
 
 fn parse_connect(s: &str) -> Result<Endpoint, String> {

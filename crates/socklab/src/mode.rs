@@ -3,10 +3,18 @@
 
 use std::io::IsTerminal;
 
+use socklab_core::codec::frame::FrameSpec;
 use socklab_core::endpoint::{Endpoint, Host, Scheme};
 use socklab_core::transport::udp::{max_payload, UdpOptions};
 
-use crate::cli::{DataArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
+use std::sync::Arc;
+
+use socklab_core::codec::checksum::Checksum;
+use socklab_core::codec::InputOptions;
+use socklab_core::session::reply::parse_rules;
+use socklab_core::session::{Replies, Rule};
+
+use crate::cli::{DataArgs, ReplyArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
 use crate::printer::{PrintOptions, Role, Show, Style};
 use crate::UsageError;
 
@@ -49,6 +57,7 @@ pub fn raw_pipe(d: &DataArgs, t: &Terminals) -> bool {
         && !d.hex
         && d.eol.is_none()
         && d.checksum.is_none()
+        && d.frame.is_none()
         && d.file.is_none()
         && d.repeat.is_none()
         && !d.timestamps
@@ -67,6 +76,7 @@ pub fn print_options(d: &DataArgs, t: &Terminals, role: Role) -> PrintOptions {
         },
         role,
         show_sent: show != Show::Raw,
+        framed: d.frame.as_ref().is_some_and(|f| *f != FrameSpec::Raw),
         whole_lines: t.interactive(),
         verbose: d.verbose,
     }
@@ -165,4 +175,29 @@ pub fn check_datagram(ep: &Endpoint, len: usize, what: &str) -> Result<(), Usage
 /// the log do; hex and raw views do not, and skipping the decoding is what keeps them fast.
 pub fn needs_text(d: &DataArgs, t: &Terminals) -> bool {
     d.json || d.log.is_some() || matches!(show(d, t), Show::Text | Show::Both)
+}
+
+/// `--frame`, and with it `--checksum` as a check on what is received: only a frame has
+/// bounds that say where its checksum is.
+pub fn framing(d: &DataArgs) -> (Option<FrameSpec>, Option<Checksum>) {
+    (d.frame.clone(), d.frame.as_ref().and(d.checksum))
+}
+
+/// The `--reply` and `--rules` rules, all parsed before anything is opened.
+pub fn replies(r: &ReplyArgs, opts: &InputOptions) -> anyhow::Result<Option<Arc<Replies>>> {
+    if r.is_empty() {
+        return Ok(None);
+    }
+    let mut rules = Vec::new();
+    for arg in &r.replies {
+        rules.push(Rule::parse_arg(arg, opts)?);
+    }
+    if let Some(path) = &r.rules {
+        let text = std::fs::read_to_string(path).map_err(|source| socklab_core::Error::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+        rules.extend(parse_rules(&text, &path.display().to_string(), opts)?);
+    }
+    Ok(Some(Arc::new(Replies::new(rules, opts.encoding))))
 }

@@ -104,6 +104,16 @@ pub enum ByteOrder {
     Big,
 }
 
+/// The outcome of checking a received message's trailing checksum; `expected` is what the
+/// bytes before it sum to, `got` what the message carries, both in hex as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    pub algorithm: String,
+    pub ok: bool,
+    pub expected: String,
+    pub got: String,
+}
+
 /// A checksum as `--checksum` names it: an algorithm and the byte order it is sent in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checksum {
@@ -128,6 +138,24 @@ impl Checksum {
         match self.order {
             ByteOrder::Big => value.to_be_bytes()[4 - width..].to_vec(),
             ByteOrder::Little => value.to_le_bytes()[..width].to_vec(),
+        }
+    }
+
+    /// Check a received message whose last bytes are its checksum over everything before
+    /// them, laid out as [`Checksum::append`] lays it out. A message shorter than the
+    /// checksum cannot hold one and fails.
+    pub fn verify(&self, message: &[u8]) -> Verified {
+        let width = self.algorithm.width();
+        let (body, got) = match message.len().checked_sub(width) {
+            Some(at) => message.split_at(at),
+            None => (&[][..], message),
+        };
+        let expected = self.bytes(body);
+        Verified {
+            algorithm: self.to_string(),
+            ok: got.len() == width && expected == got,
+            expected: crate::codec::hex::encode_hex(&expected),
+            got: crate::codec::hex::encode_hex(got),
         }
     }
 
@@ -198,6 +226,32 @@ impl fmt::Display for Checksum {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verify_checks_what_append_appends() {
+        let c: Checksum = "crc16-modbus".parse().unwrap();
+        let mut frame = vec![0x01, 0x03, 0x00, 0x00, 0x00, 0x0a];
+        c.append(&mut frame);
+        // The Modbus example frame's CRC, low byte first.
+        assert_eq!(&frame[6..], &[0xc5, 0xcd]);
+        let v = c.verify(&frame);
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.algorithm, "crc16-modbus");
+        assert_eq!(v.expected, "c5cd");
+        assert_eq!(v.got, "c5cd");
+        frame[2] = 1;
+        let v = c.verify(&frame);
+        assert!(!v.ok);
+        assert_eq!(v.got, "c5cd");
+        assert_ne!(v.expected, "c5cd");
+        let v = c.verify(&[7]);
+        assert!(!v.ok);
+        assert_eq!(v.got, "07");
+        let c: Checksum = "crc32:le".parse().unwrap();
+        let v = c.verify(b"123456789\x26\x39\xf4\xcb");
+        assert!(v.ok, "{v:?}");
+        assert_eq!(v.algorithm, "crc32:le");
+    }
 
     const CHECK: &[u8] = b"123456789";
 

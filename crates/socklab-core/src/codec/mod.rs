@@ -4,6 +4,7 @@
 //! - [`checksum`]: checksums appended to a message as it is sent (`--checksum`).
 //! - [`template`]: `{counter}`, `{time}`, `{rand:N}` ... in messages, expanded each round.
 //! - [`message`]: one message to send: its template, line ending and checksum.
+//! - [`frame`]: cutting a received stream into messages (`--frame`).
 //! - [`pattern`]: what a received message is matched against (auto-replies, script expects).
 //! - [`escape`]: `\r \n \t \0 \\ \xHH` in typed text.
 //! - [`hex`]: hex input (`48 65 6c`, `0x48,0x65`) and hex output.
@@ -13,6 +14,7 @@
 pub mod checksum;
 pub mod encoding;
 pub mod escape;
+pub mod frame;
 pub mod hex;
 pub mod hexdump;
 pub mod message;

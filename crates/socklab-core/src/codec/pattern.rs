@@ -86,6 +86,14 @@ impl Pattern {
         &self.spec
     }
 
+    /// How many groups a match has: 1 (the whole match) plus a `re:`'s capture groups.
+    pub fn group_count(&self) -> usize {
+        match &self.kind {
+            Kind::Bytes(_) => 1,
+            Kind::Regex(re) => re.captures_len(),
+        }
+    }
+
     /// The first place the pattern occurs in `message`, whose text is in `encoding`.
     pub fn find(&self, message: &[u8], encoding: Encoding) -> Option<Found> {
         match &self.kind {

@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use super::command::{Command, Target};
 use super::engine::{announce_reachable, SessionConfig};
 use super::event::{Addr, CloseReason, Data, Direction, Event, EventKind, Peer, PeerId, Scheme};
+use super::reply::Reply;
 
 /// Receive buffer: larger than any UDP payload (65,527 bytes over IPv6), so only a unixgram
 /// datagram can be larger, and that is then reported as truncated, not silently cut.
@@ -216,6 +217,9 @@ struct Engine {
     next_id: PeerId,
     last: Option<PeerId>,
     served: u64,
+    /// Auto-replies with a delay, when their time has come.
+    delayed_tx: mpsc::UnboundedSender<(PeerId, Bytes)>,
+    delayed_rx: Option<mpsc::UnboundedReceiver<(PeerId, Bytes)>>,
 }
 
 /// Whether the session goes on after a step.
@@ -259,7 +263,10 @@ pub(crate) async fn run_server(
 
 impl Engine {
     fn new(sock: &Socket, cfg: SessionConfig, events: mpsc::Sender<Event>, client: bool) -> Engine {
+        let (delayed_tx, delayed_rx) = mpsc::unbounded_channel();
         Engine {
+            delayed_tx,
+            delayed_rx: Some(delayed_rx),
             cfg,
             events,
             scheme: sock.scheme(),
@@ -326,6 +333,7 @@ impl Engine {
     async fn run(&mut self, sock: &Socket, mut commands: mpsc::Receiver<Command>) {
         let mut buf = vec![0u8; RECV_BUFFER];
         let mut linger_until: Option<Instant> = None;
+        let mut delayed = self.delayed_rx.take();
         let idle_limit = self.cfg.idle_timeout.filter(|_| !self.client);
         let mut sweeps = idle_limit.map(|limit| {
             let every = (limit / IDLE_SWEEPS).clamp(IDLE_SWEEP_MIN, IDLE_SWEEP_MAX);
@@ -346,7 +354,18 @@ impl Engine {
                     None => std::future::pending().await,
                 }
             };
+            let due = async {
+                match delayed.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
+                Some((id, bytes)) = due => {
+                    if self.send_to(sock, id, bytes).await == Flow::Stop {
+                        break CloseReason::Local;
+                    }
+                }
                 _ = sweep => {
                     if let Some(limit) = idle_limit {
                         self.forget_idle(limit).await;
@@ -521,12 +540,13 @@ impl Engine {
             })
             .await;
         }
-        let data = Data {
-            len: bytes.len(),
-            bytes: bytes.clone(),
-            text,
-            truncated: (len > bytes.len()).then_some(len),
-        };
+        let mut data = Data::new(bytes.clone(), text);
+        data.truncated = (len > bytes.len()).then_some(len);
+        // A datagram is already one message: `--frame` does not cut it, but says that its
+        // bounds are the message's, so a trailing checksum can be checked.
+        if let (Some(c), Some(frame)) = (&self.cfg.verify, &self.cfg.frame) {
+            data.checksum = Some(c.verify(frame.payload(&bytes)));
+        }
         if self
             .events
             .send(Event::now(EventKind::Received { peer, data }))
@@ -535,10 +555,33 @@ impl Engine {
         {
             return Flow::Stop;
         }
-        if self.cfg.echo {
-            return self.send_to(sock, id, bytes).await;
+        if self.cfg.echo && self.send_to(sock, id, bytes.clone()).await == Flow::Stop {
+            return Flow::Stop;
         }
-        Flow::Go
+        let Some(replies) = self.cfg.replies.clone() else {
+            return Flow::Go;
+        };
+        match replies.answer(&bytes) {
+            None => Flow::Go,
+            Some(Ok(Reply { bytes, delay: None })) => self.send_to(sock, id, bytes).await,
+            Some(Ok(Reply {
+                bytes,
+                delay: Some(delay),
+            })) => {
+                // Answered later by the run loop, which meanwhile goes on reading.
+                let tx = self.delayed_tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send((id, bytes));
+                });
+                Flow::Go
+            }
+            Some(Err(e)) => {
+                self.error(Some(id), format!("no auto-reply sent: {e}"))
+                    .await;
+                Flow::Go
+            }
+        }
     }
 
     /// Why a new sender is not served, if it is not.

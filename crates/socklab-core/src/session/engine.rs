@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream, UnixListener};
@@ -22,6 +23,9 @@ use super::command::{Command, Target};
 use super::datagram;
 use super::event::{Addr, CloseReason, Event, EventKind, Peer, PeerId};
 use super::peer::{self, Ended, PeerCmd, PeerHandle, PeerSetup};
+use super::reply::Replies;
+use crate::codec::checksum::Checksum;
+use crate::codec::frame::FrameSpec;
 use crate::codec::Encoding;
 use crate::endpoint::{Endpoint, HostPort, Scheme};
 use crate::error::{Error, Result};
@@ -77,6 +81,13 @@ pub struct SessionConfig {
     /// datagram server forgets the sender instead). Idle clients otherwise stay forever:
     /// TCP itself never gives up on a silent but open connection.
     pub idle_timeout: Option<Duration>,
+    /// `--frame`: received stream data is cut into these messages, one event each. A
+    /// datagram is already one message and is never cut.
+    pub frame: Option<FrameSpec>,
+    /// With `frame`: check each received message's trailing checksum.
+    pub verify: Option<Checksum>,
+    /// `--reply`/`--rules`: answer received messages that match.
+    pub replies: Option<Arc<Replies>>,
 }
 
 impl Default for SessionConfig {
@@ -92,6 +103,9 @@ impl Default for SessionConfig {
             linger: Duration::from_secs(1),
             access: AccessPolicy::default(),
             idle_timeout: None,
+            frame: None,
+            verify: None,
+            replies: None,
         }
     }
 }
@@ -604,6 +618,9 @@ impl Engine {
                 encoding: (!self.cfg.skip_text).then_some(self.cfg.encoding),
                 echo: self.cfg.echo,
                 broker: self.hub.clone(),
+                frame: self.cfg.frame.clone(),
+                verify: self.cfg.verify,
+                replies: self.cfg.replies.clone(),
                 idle_timeout: self.cfg.idle_timeout,
                 events: self.events.clone(),
                 ended: self.ended_tx.clone(),

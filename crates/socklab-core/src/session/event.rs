@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde::{Serialize, Serializer};
 
 pub use crate::addr::Addr;
+pub use crate::codec::checksum::Verified;
 use crate::codec::hex::encode_hex;
 pub use crate::endpoint::Scheme;
 pub use crate::transport::tls::{CertInfo, HandshakeInfo};
@@ -76,6 +77,13 @@ pub struct Data {
     /// of it were kept, and the face says so instead of showing a silently cut message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<usize>,
+    /// `--frame`: not a whole frame (held when the stream ended, or a piece of a frame too
+    /// large to hold).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    /// `--frame` with `--checksum`: the received frame's trailing checksum, checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<Verified>,
 }
 
 impl Data {
@@ -85,6 +93,8 @@ impl Data {
             bytes,
             text,
             truncated: None,
+            partial: false,
+            checksum: None,
         }
     }
 }

@@ -8,12 +8,14 @@ mod engine;
 mod event;
 mod peer;
 mod peers;
+pub mod reply;
 
 pub use access::AccessPolicy;
 pub use command::{Command, Target};
 pub use engine::{open_stream, open_tcp, Session, SessionConfig};
 pub use event::{
     format_time, Addr, CertInfo, CloseReason, Cred, Data, Direction, Event, EventKind, Peer,
-    PeerId, Scheme, TimeFormat,
+    PeerId, Scheme, TimeFormat, Verified,
 };
 pub use peers::{PeerStats, PeerTable};
+pub use reply::{Replies, Rule};

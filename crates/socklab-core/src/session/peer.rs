@@ -12,7 +12,10 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 use super::broker::{Hub, Inbox, Lag, BACKLOG_LIMIT};
 use super::event::{CloseReason, Data, Direction, Event, EventKind, Peer};
-use crate::codec::Encoding;
+use super::reply::{Replies, Reply};
+use crate::codec::checksum::Checksum;
+use crate::codec::frame::{FrameSpec, Framer};
+use crate::codec::{Encoding, StreamDecoder};
 use crate::transport::stream::{ReadHalf, Stream, WriteHalf};
 
 /// First read size per connection. The buffer is taken only once the socket is readable,
@@ -151,6 +154,9 @@ pub(crate) struct PeerSetup {
     /// `--broker`: what this connection sends goes to the hub's other members, and what
     /// they send comes to it.
     pub broker: Option<Arc<Hub>>,
+    pub frame: Option<FrameSpec>,
+    pub verify: Option<Checksum>,
+    pub replies: Option<Arc<Replies>>,
     /// Close the connection after this long with no data either way.
     pub idle_timeout: Option<std::time::Duration>,
     pub events: mpsc::Sender<Event>,
@@ -163,6 +169,9 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         encoding,
         echo,
         broker,
+        frame,
+        verify,
+        replies,
         idle_timeout,
         events,
         ended,
@@ -175,17 +184,23 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
     let idle = idle_timeout.map(|limit| {
         tokio::spawn(idle_watch(peer.id, counters.clone(), limit, ended.clone())).abort_handle()
     });
-    let reader = tokio::spawn(read_loop(
-        rd,
-        peer.clone(),
+    let replies = replies.filter(|r| !r.is_empty());
+    let reader = Reader {
+        peer: peer.clone(),
+        decoder: encoding.map(|e| e.decoder()),
         encoding,
-        echo.then(|| tx.clone()),
-        broker.clone(),
-        events.clone(),
-        ended.clone(),
-        counters.clone(),
-    ))
-    .abort_handle();
+        announced: !matches!(encoding, Some(Encoding::Auto)),
+        framer: frame.as_ref().and_then(FrameSpec::framer),
+        frame,
+        verify,
+        tx: (echo || replies.is_some()).then(|| tx.clone()),
+        replies,
+        echo,
+        broker: broker.clone(),
+        events: events.clone(),
+    };
+    let reader =
+        tokio::spawn(read_loop(rd, reader, ended.clone(), counters.clone())).abort_handle();
     let writer = tokio::spawn(write_loop(
         wr,
         rx,
@@ -243,19 +258,156 @@ fn reason_of(e: &std::io::Error) -> CloseReason {
     }
 }
 
-async fn read_loop(
-    mut rd: ReadHalf,
+/// What the reader does with each received message besides reporting it.
+struct Reader {
     peer: Peer,
+    decoder: Option<StreamDecoder>,
     encoding: Option<Encoding>,
-    echo: Option<mpsc::Sender<PeerCmd>>,
+    /// Only `auto` has something to announce; a fixed encoding was chosen by the user.
+    announced: bool,
+    frame: Option<FrameSpec>,
+    framer: Option<Framer>,
+    verify: Option<Checksum>,
+    replies: Option<Arc<Replies>>,
+    /// Our own writer, for echoes and replies.
+    tx: Option<mpsc::Sender<PeerCmd>>,
+    echo: bool,
+    /// `--broker`: the other clients, who get each read as it came.
     broker: Option<Arc<Hub>>,
     events: mpsc::Sender<Event>,
+}
+
+impl Reader {
+    /// One read: echoed as it came, then reported (and answered) message by message.
+    /// False when the face is gone.
+    async fn read(&mut self, bytes: Bytes) -> bool {
+        if let (true, Some(echo)) = (self.echo, &self.tx) {
+            // Awaiting here is the backpressure: an echo client that does not read
+            // its echoes stops being read from.
+            let _ = echo.send(PeerCmd::Data(bytes.clone())).await;
+        }
+        if let Some(hub) = &self.broker {
+            for lag in hub.fan_out(self.peer.id, &bytes) {
+                if let Lag::Dropping { to } = lag {
+                    let message = format!(
+                        "client #{to} is not reading: what the others send is dropped for it until it catches up (over {} MiB waiting)",
+                        BACKLOG_LIMIT >> 20
+                    );
+                    let _ = self
+                        .events
+                        .send(Event::now(EventKind::Warning { message }))
+                        .await;
+                }
+            }
+        }
+        let Some(framer) = self.framer.as_mut() else {
+            return self.message(bytes, false).await;
+        };
+        let mut frames = Vec::new();
+        framer.push(&bytes, &mut frames);
+        for f in frames {
+            if !self.message(f.bytes, f.partial).await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The stream ended: a frame still held comes out, marked partial.
+    async fn finish(&mut self) {
+        if let Some(f) = self.framer.as_mut().and_then(Framer::finish) {
+            self.message(f.bytes, true).await;
+        }
+    }
+
+    async fn message(&mut self, bytes: Bytes, partial: bool) -> bool {
+        let mut text = String::new();
+        let mut detected = None;
+        if let (Some(d), true) = (self.decoder.as_mut(), self.framer.is_none()) {
+            d.decode(&bytes, &mut text);
+            detected = d.detected();
+        } else if let Some(e) = self.encoding {
+            // A frame is a whole message, decoded on its own as a datagram is: a binary
+            // frame's last byte must not hold back text into the next frame's event.
+            let mut d = e.decoder();
+            d.decode(&bytes, &mut text);
+            d.finish(&mut text);
+            detected = d.detected();
+        }
+        if !self.announced {
+            if let Some(name) = detected {
+                self.announced = true;
+                let ev = EventKind::Detected {
+                    peer: self.peer.clone(),
+                    direction: Direction::Received,
+                    encoding: name,
+                };
+                if self.events.send(Event::now(ev)).await.is_err() {
+                    return false;
+                }
+            }
+        }
+        let mut data = Data::new(bytes.clone(), text);
+        data.partial = partial;
+        if let (Some(c), Some(frame), false) = (&self.verify, &self.frame, partial) {
+            data.checksum = Some(c.verify(frame.payload(&bytes)));
+        }
+        // A face that cannot keep up makes this wait, which stops reading, which
+        // lets TCP flow control slow the peer: memory stays bounded.
+        let ev = EventKind::Received {
+            peer: self.peer.clone(),
+            data,
+        };
+        if self.events.send(Event::now(ev)).await.is_err() {
+            return false;
+        }
+        // A partial frame is no message to answer.
+        if !partial {
+            self.reply(&bytes).await;
+        }
+        true
+    }
+
+    async fn reply(&self, message: &[u8]) {
+        let (Some(replies), Some(tx)) = (&self.replies, &self.tx) else {
+            return;
+        };
+        match replies.answer(message) {
+            None => {}
+            Some(Ok(Reply { bytes, delay: None })) => {
+                let _ = tx.send(PeerCmd::Data(bytes)).await;
+            }
+            Some(Ok(Reply {
+                bytes,
+                delay: Some(delay),
+            })) => {
+                // A weak handle: a reply waiting for its time does not keep a closed
+                // connection's writer alive.
+                let tx = tx.downgrade();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    if let Some(tx) = tx.upgrade() {
+                        let _ = tx.send(PeerCmd::Data(bytes)).await;
+                    }
+                });
+            }
+            Some(Err(e)) => {
+                let ev = EventKind::Error {
+                    peer: Some(self.peer.id),
+                    message: format!("no auto-reply sent: {e}"),
+                };
+                let _ = self.events.send(Event::now(ev)).await;
+            }
+        }
+    }
+}
+
+async fn read_loop(
+    mut rd: ReadHalf,
+    mut reader: Reader,
     ended: mpsc::UnboundedSender<Ended>,
     counters: Arc<Counters>,
 ) {
-    let mut decoder = encoding.map(|e| e.decoder());
-    // Only `auto` has something to announce; a fixed encoding was chosen by the user.
-    let mut announced = !matches!(encoding, Some(Encoding::Auto));
     let mut buf = BytesMut::new();
     let mut want = READ_MIN;
     let reason = loop {
@@ -268,58 +420,21 @@ async fn read_loop(
                 let bytes = buf.split().freeze();
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 counters.touch();
-                let mut text = String::new();
-                if let Some(d) = decoder.as_mut() {
-                    d.decode(&bytes, &mut text);
-                }
-                if let Some(echo) = &echo {
-                    // Awaiting here is the backpressure: an echo client that does not read
-                    // its echoes stops being read from.
-                    let _ = echo.send(PeerCmd::Data(bytes.clone())).await;
-                }
-                if let Some(hub) = &broker {
-                    for lag in hub.fan_out(peer.id, &bytes) {
-                        if let Lag::Dropping { to } = lag {
-                            let message = format!(
-                                "client #{to} is not reading: what the others send is dropped for it until it catches up (over {} MiB waiting)",
-                                BACKLOG_LIMIT >> 20
-                            );
-                            let _ = events
-                                .send(Event::now(EventKind::Warning { message }))
-                                .await;
-                        }
-                    }
-                }
-                if !announced {
-                    if let Some(name) = decoder.as_ref().and_then(|d| d.detected()) {
-                        announced = true;
-                        let ev = EventKind::Detected {
-                            peer: peer.clone(),
-                            direction: Direction::Received,
-                            encoding: name,
-                        };
-                        if events.send(Event::now(ev)).await.is_err() {
-                            break CloseReason::Local;
-                        }
-                    }
-                }
-                let data = Data::new(bytes, text);
-                // A face that cannot keep up makes this wait, which stops reading, which
-                // lets TCP flow control slow the peer: memory stays bounded.
-                if events
-                    .send(Event::now(EventKind::Received {
-                        peer: peer.clone(),
-                        data,
-                    }))
-                    .await
-                    .is_err()
-                {
+                if !reader.read(bytes).await {
                     break CloseReason::Local;
                 }
             }
             Err(e) => break reason_of(&e),
         }
     };
+    reader.finish().await;
+    let Reader {
+        peer,
+        mut decoder,
+        announced,
+        events,
+        ..
+    } = reader;
     // Text the decoder still holds (a cut character, or `auto` text waiting for enough
     // bytes to guess from) is shown now, in an event whose bytes were all reported before.
     let mut tail = String::new();

@@ -54,8 +54,13 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     if let (Some(f), true) = (file.as_mut(), datagram) {
         f.chunk = args.packet_size;
     }
+    let replies = mode::replies(&args.reply, &InputSpec::new(&args.data, Eol::Lf).opts)?;
+    let (frame, verify) = mode::framing(&args.data);
     let t = Terminals::detect();
-    if mode::raw_pipe(&args.data, &t) && matches!(ep.scheme(), Scheme::Tcp | Scheme::Unix) {
+    if mode::raw_pipe(&args.data, &t)
+        && replies.is_none()
+        && matches!(ep.scheme(), Scheme::Tcp | Scheme::Unix)
+    {
         return raw(ep, opts, &args).await;
     }
     let face = Face {
@@ -74,6 +79,9 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         // In a pipe, a peer that closes first still gets every byte of stdin (as the raw
         // pipe does); on a terminal, the peer closing ends the session, as in nc.
         finish_sending: !t.interactive() && !args.no_shutdown,
+        frame,
+        verify,
+        replies,
         ..SessionConfig::default()
     };
     face.drive(Session::connect(ep, opts, cfg)).await

@@ -57,6 +57,7 @@ impl Side {
                 style,
                 role,
                 show_sent: true,
+                framed: false,
                 whole_lines: true,
                 verbose: false,
             }),

@@ -45,6 +45,8 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let file = Face::check_file(&args.data)?;
+    let replies = mode::replies(&args.reply, &InputSpec::new(&args.data, Eol::Lf).opts)?;
+    let (frame, verify) = mode::framing(&args.data);
     let t = Terminals::detect();
     socklab_core::transport::raise_fd_limit();
     let lopts = ListenOptions {
@@ -60,7 +62,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let datagram = ep.scheme().is_datagram();
     // The raw pipe hands the socket to splice threads that know nothing of access rules
     // or idle clients; with those, `--once` in a pipe goes through the session instead.
-    let plain = access.is_open() && args.idle_timeout.is_none();
+    let plain = access.is_open() && args.idle_timeout.is_none() && replies.is_none();
     if args.once && plain && mode::raw_pipe(&args.data, &t) {
         if let Listener::Tcp(_) | Listener::Unix(_) = listener {
             return raw_once(listener, args.data.verbose).await;
@@ -84,6 +86,9 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         access,
         idle_timeout: args.idle_timeout,
         skip_text: !mode::needs_text(&face.data, &t),
+        frame,
+        verify,
+        replies,
         ..SessionConfig::default()
     };
     face.drive(Session::serve(listener, cfg)).await

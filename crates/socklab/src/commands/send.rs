@@ -54,7 +54,10 @@ pub async fn run(args: SendArgs) -> anyhow::Result<ExitCode> {
         let (_bar, observe) = sending::progress(f.size);
         out.observers.push(Box::new(observe));
     }
+    let (frame, verify) = mode::framing(&args.data);
     let cfg = SessionConfig {
+        frame,
+        verify,
         encoding: args.data.encoding,
         skip_text: !mode::needs_text(&args.data, &t),
         ..SessionConfig::default()

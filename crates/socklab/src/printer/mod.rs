@@ -45,6 +45,8 @@ pub struct PrintOptions {
     pub role: Role,
     /// Show our own sends (off for a pipe, where stdout is the peer's data).
     pub show_sent: bool,
+    /// `--frame`: each data event is a message of its own, shown as one, like a datagram.
+    pub framed: bool,
     /// End every event's output with a newline (the interactive editor prints whole lines
     /// only); otherwise a line of text stays open until its newline arrives.
     pub whole_lines: bool,
@@ -118,10 +120,11 @@ impl Printer {
             Some((_, Direction::Sent, _)) if !self.opts.show_sent => {}
             Some((peer, dir, data)) => {
                 let key = (peer.id, dir);
-                // Datagrams are dumped each from offset 0: each is a message of its own.
+                // Datagrams and frames are dumped each from offset 0: each is a message of
+                // its own.
                 let offset = self.offsets.entry(key).or_insert(0);
                 let at = *offset;
-                if !self.datagram {
+                if !self.datagram && !self.opts.framed {
                     *offset += data.len as u64;
                 }
                 text::data(self, ev, peer, dir, data, at, &mut r.out);

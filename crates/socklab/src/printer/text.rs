@@ -38,7 +38,26 @@ fn size(data: &Data) -> String {
             "{} of {real} bytes (truncated: larger than the receive buffer)",
             data.len
         ),
+        None if data.partial => format!("{}, partial", bytes(data.len as u64)),
         None => bytes(data.len as u64),
+    }
+}
+
+/// ` ✓ crc16-modbus`, or ` ✗ crc16-modbus: expected c5cd, got 0000`: a received frame's
+/// checksum, checked (`--frame` with `--checksum`).
+fn checksum_mark(p: &Printer, data: &Data, out: &mut Vec<u8>) {
+    let Some(v) = &data.checksum else { return };
+    if v.ok {
+        p.opts
+            .style
+            .paint(out, RECEIVED, &format!(" ✓ {}", v.algorithm));
+    } else {
+        let got = if v.got.is_empty() { "nothing" } else { &v.got };
+        p.opts.style.paint(
+            out,
+            ERROR,
+            &format!(" ✗ {}: expected {}, got {got}", v.algorithm, v.expected),
+        );
     }
 }
 
@@ -54,7 +73,8 @@ pub(super) fn data(
     match p.opts.show {
         // A datagram is a message of its own: one line (or more), with its size, never
         // run together with the next one.
-        Show::Text if p.datagram => {
+        // So is a frame (`--frame`).
+        Show::Text if p.datagram || p.opts.framed => {
             p.close_line(out);
             prefix(p, ev, peer, dir, out);
             p.opts
@@ -64,6 +84,7 @@ pub(super) fn data(
             push_visible(&data.text, &mut shown);
             let shown = shown.strip_suffix('\n').unwrap_or(&shown);
             out.extend_from_slice(shown.replace('\n', "\n  ").as_bytes());
+            checksum_mark(p, data, out);
             out.push(b'\n');
         }
         Show::Text => text_lines(p, ev, peer, dir, &data.text, out),
@@ -71,6 +92,7 @@ pub(super) fn data(
             p.close_line(out);
             prefix(p, ev, peer, dir, out);
             p.opts.style.paint(out, STATUS, &size(data));
+            checksum_mark(p, data, out);
             out.push(b'\n');
             if p.opts.show == Show::Both && !data.text.is_empty() {
                 let mut shown = String::with_capacity(data.text.len() + 8);
