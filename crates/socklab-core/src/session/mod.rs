@@ -7,6 +7,7 @@ mod engine;
 mod event;
 mod peer;
 mod peers;
+pub mod relay;
 
 pub use access::AccessPolicy;
 pub use command::{Command, Target};

@@ -67,6 +67,8 @@ pub struct Printer {
     offsets: HashMap<(PeerId, Direction), u64>,
     /// The session moves datagrams: each is shown as a message of its own, with its size.
     datagram: bool,
+    /// A relay's view: the counts of a closed connection are per direction.
+    pub relay: bool,
 }
 
 impl Printer {
@@ -76,6 +78,7 @@ impl Printer {
             open: None,
             offsets: HashMap::new(),
             datagram: false,
+            relay: false,
         }
     }
 
@@ -97,6 +100,11 @@ impl Printer {
         let data = match &ev.kind {
             EventKind::Received { peer, data } => Some((peer, Direction::Received, data)),
             EventKind::Sent { peer, data } => Some((peer, Direction::Sent, data)),
+            EventKind::Relayed {
+                peer,
+                direction,
+                data,
+            } => Some((peer, *direction, data)),
             _ => None,
         };
         if self.opts.show == Show::Raw {
@@ -131,6 +139,8 @@ impl Printer {
                     if let EventKind::Closed { peer, .. } = &ev.kind {
                         self.offsets.remove(&(peer.id, Direction::Received));
                         self.offsets.remove(&(peer.id, Direction::Sent));
+                        self.offsets.remove(&(peer.id, Direction::ToTarget));
+                        self.offsets.remove(&(peer.id, Direction::ToClient));
                     }
                 }
                 self.close_line(&mut r.out);
