@@ -15,6 +15,7 @@ mod listen;
 mod netns;
 mod ping;
 mod ports;
+mod relay;
 mod scan;
 mod seed;
 mod send;

@@ -718,10 +718,12 @@ async fn forward(
             wr.write_all(&bytes).await.map_err(|e| reason_of(&e))?;
             counts.add(dir, n);
         }
+        // The end of stream goes on first: a view that lags must not hold it back.
+        let shut = wr.shutdown().await.map_err(|e| reason_of(&e));
         if let Some(v) = &view {
             v.finish(dir, missed).await;
         }
-        return wr.shutdown().await.map_err(|e| reason_of(&e));
+        return shut;
     };
     // With a delay, reading goes on while earlier chunks wait their time: the delay is
     // latency, as on a long line, not a cap on throughput.
@@ -751,10 +753,10 @@ async fn forward(
                 break;
             }
         }
+        drop(tx);
         if let Some(v) = &view {
             v.finish(dir, missed).await;
         }
-        drop(tx);
         Ok(())
     };
     tokio::try_join!(reader, writer).map(|_| ())
@@ -807,7 +809,7 @@ async fn splice_both(client: Stream, upstream: Stream, counts: Arc<Counts>) -> C
         r = &mut up => (result(r), true),
         r = &mut down => (result(r), false),
     };
-    let reason = match first {
+    match first {
         (Some(reason), up_first) => {
             stop(&c, &u);
             let _ = if up_first { down.await } else { up.await };
@@ -815,8 +817,7 @@ async fn splice_both(client: Stream, upstream: Stream, counts: Arc<Counts>) -> C
         }
         (None, true) => result(down.await).unwrap_or(CloseReason::PeerClosed),
         (None, false) => result(up.await).unwrap_or(CloseReason::PeerClosed),
-    };
-    reason
+    }
 }
 
 /// Shuts both sockets down when dropped, which wakes threads blocked in splice on them.
@@ -1225,10 +1226,10 @@ async fn datagram_way<S, F, Fut>(
                 break;
             }
         }
+        drop(tx);
         if let Some(v) = &view {
             v.finish(dir, missed).await;
         }
-        drop(tx);
     };
     tokio::join!(receiver, sender);
 }
