@@ -898,16 +898,16 @@ impl App {
                 let n = data.bytes.len() as u64;
                 if let Some(row) = self.peers.iter_mut().find(|p| p.id == peer.id) {
                     match dir {
-                        Direction::Received => row.bytes_in += n,
-                        Direction::Sent => row.bytes_out += n,
+                        Direction::Received | Direction::ToTarget => row.bytes_in += n,
+                        Direction::Sent | Direction::ToClient => row.bytes_out += n,
                     }
                 }
                 match dir {
-                    Direction::Received => {
+                    Direction::Received | Direction::ToTarget => {
                         self.counters.bytes_in += n;
                         self.counters.packets_in += 1;
                     }
-                    Direction::Sent => {
+                    Direction::Sent | Direction::ToClient => {
                         self.counters.bytes_out += n;
                         self.counters.packets_out += 1;
                         self.file_progress(n);
@@ -981,7 +981,12 @@ impl App {
             EventKind::Resolving { .. }
             | EventKind::Resolved { .. }
             | EventKind::Detected { .. }
-            | EventKind::HalfClosed { .. } => {}
+            | EventKind::HalfClosed { .. }
+            // Relay events: the TUI does not run a relay.
+            | EventKind::Upstream { .. }
+            | EventKind::Relayed { .. }
+            | EventKind::NotShown { .. }
+            | EventKind::Dropped { .. } => {}
         }
     }
 

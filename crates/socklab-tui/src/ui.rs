@@ -208,8 +208,8 @@ fn entry_body(app: &App, e: &Entry, rows: usize) -> (String, Style, Vec<BodyLine
             text,
         } => {
             let (arrow, colour) = match dir {
-                Direction::Received => ("<", peer_colour(*peer)),
-                Direction::Sent => (">", SENT),
+                Direction::Received | Direction::ToTarget => ("<", peer_colour(*peer)),
+                Direction::Sent | Direction::ToClient => (">", SENT),
             };
             let head = if app.mode == Mode::Server {
                 format!("{prefix}{arrow} #{peer} ")

@@ -51,6 +51,8 @@ pub enum Cmd {
     Listen(ListenArgs),
     /// One shot: connect, send each DATA, print what comes back, exit.
     Send(SendArgs),
+    /// Accept clients on LISTEN and forward each to TARGET, showing both directions.
+    Relay(RelayArgs),
     /// A self-contained demo on loopback: the seed's GBK server and a client.
     Demo(DemoArgs),
     /// Look up DNS records (like nslookup or dig), or the name of an address.
@@ -300,6 +302,91 @@ pub struct SendArgs {
     pub connect: ConnectOpts,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Where clients come in: PORT, HOST:PORT, [IPv6]:PORT, udp://, tls://, unix:PATH
+    #[arg(value_parser = parse_listen)]
+    pub listen: Endpoint,
+    /// Where each client is forwarded: HOST:PORT, tcp://, udp://, tls://HOST:PORT, unix:PATH
+    #[arg(value_parser = parse_connect)]
+    pub target: Endpoint,
+    /// Hold each chunk (each datagram) this long before forwarding it, both ways: a slow line
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub delay: Option<Duration>,
+    /// UDP: drop this share of datagrams, both ways (0-100, e.g. 10 or 2.5): a lossy line
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub drop: Option<f64>,
+    /// Make forwarding wait for the view, so every chunk is shown (by default the view
+    /// never slows forwarding, and says how much it could not show)
+    #[arg(long)]
+    pub sync_view: bool,
+    /// Refuse clients beyond N at once
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+    /// Let in only clients in this range (repeatable; UDP: senders)
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<IpNet>,
+    /// Keep out clients in this range (repeatable; wins over --allow)
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<IpNet>,
+    /// Close a connection after DUR with no data either way (UDP: forget the source;
+    /// default 60s for UDP, never for streams)
+    #[arg(long, value_name = "DUR", value_parser = crate::commands::ping::positive_duration)]
+    pub idle_timeout: Option<Duration>,
+    /// Give up connecting to the target after DUR (the client is then closed)
+    #[arg(short = 'w', long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+    #[command(flatten)]
+    pub tls: TlsServerArgs,
+    /// tls:// target: trust the CA certificates in this PEM file instead of the system's
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    pub ca: Option<PathBuf>,
+    /// tls:// target: do not verify its certificate (says so loudly; for testing only)
+    #[arg(long, help_heading = "TLS")]
+    pub insecure: bool,
+    /// tls:// target: server name to send and verify (default: the host as typed)
+    #[arg(long, value_name = "NAME", help_heading = "TLS")]
+    pub sni: Option<String>,
+    /// tls:// target: accept exactly the certificate with this SHA-256 fingerprint
+    #[arg(long, value_name = "SHA256", help_heading = "TLS")]
+    pub pin: Option<String>,
+    /// Text encoding of the view: utf-8, gbk, ... or auto
+    #[arg(short = 'e', long, value_name = "ENC", default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: Encoding,
+    /// How forwarded data is shown; none shows only connections (and lets TCP splice)
+    #[arg(long, value_enum, value_name = "VIEW", default_value = "text")]
+    pub show: RelayShow,
+    /// Prefix every line with the local time, to the millisecond
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// One JSON object per event on stdout (see the README for the fields)
+    #[arg(long)]
+    pub json: bool,
+    /// Append every event, as JSON lines, to FILE
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+/// What a relay shows of the data it forwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RelayShow {
+    Text,
+    Hex,
+    Both,
+    /// Connections and counts only.
+    None,
+}
+
+/// `--drop`: a share in percent, 0 to 100.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "'{s}' is not a share of datagrams; expected a percentage from 0 to 100, such as 10 or 2.5"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,7 @@ fn main() -> ExitCode {
             Cmd::Connect(args) => commands::connect::run(args).await,
             Cmd::Listen(args) => commands::listen::run(args).await,
             Cmd::Send(args) => commands::send::run(args).await,
+            Cmd::Relay(args) => commands::relay::run(args).await,
             Cmd::Demo(args) => commands::demo::run(args).await,
             Cmd::Dns(args) => commands::dns::run(args).await,
             Cmd::Ping(args) => commands::ping::run(args).await,

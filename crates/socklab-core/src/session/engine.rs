@@ -39,10 +39,10 @@ use crate::transport::{ConnectOptions, Listener};
 /// Events queued between the engine and a face. Small on purpose: a slow face applies
 /// backpressure all the way to the peers' TCP windows instead of buffering. A read is up
 /// to 512 KiB (and its text as much again), so 64 bounds what waits here to about 64 MiB.
-const EVENT_QUEUE: usize = 64;
-const COMMAND_QUEUE: usize = 64;
+pub(crate) const EVENT_QUEUE: usize = 64;
+pub(crate) const COMMAND_QUEUE: usize = 64;
 /// Accepted sockets waiting for the session task.
-const ACCEPT_QUEUE: usize = 64;
+pub(crate) const ACCEPT_QUEUE: usize = 64;
 /// On quit, how long a peer's queued data may take to go out before the connection is cut.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 /// A client that connects to a TLS server but does not finish the handshake in this time is
@@ -295,7 +295,7 @@ impl Session {
 }
 
 /// The acceptors of TCP-based listeners (plain or TLS) and the addresses they are bound to.
-fn tcp_acceptors(
+pub(crate) fn tcp_acceptors(
     listeners: Vec<TcpListener>,
     acceptor: impl Fn(TcpListener) -> Acceptor,
 ) -> Result<(Vec<Acceptor>, Vec<Addr>)> {
@@ -431,7 +431,7 @@ pub async fn open_stream(
 }
 
 /// A listening socket of a stream transport.
-enum Acceptor {
+pub(crate) enum Acceptor {
     Tcp(TcpListener),
     Tls(TcpListener, std::sync::Arc<TlsServer>),
     Unix(UnixListener),
@@ -507,7 +507,7 @@ async fn handshake(
         .await;
 }
 
-async fn accept_loop(
+pub(crate) async fn accept_loop(
     listener: Acceptor,
     access: std::sync::Arc<AccessPolicy>,
     tx: mpsc::Sender<Stream>,

@@ -42,6 +42,10 @@ impl Event {
 pub enum Direction {
     Received,
     Sent,
+    /// Relay: from the client on to the target.
+    ToTarget,
+    /// Relay: from the target back to the client.
+    ToClient,
 }
 
 /// The peer an event is about.
@@ -205,6 +209,43 @@ pub enum EventKind {
         reason: CloseReason,
         bytes_in: u64,
         bytes_out: u64,
+    },
+    /// Relay: this client's connection to the target is up (a datagram relay: its own
+    /// socket to the target, from `local`).
+    Upstream {
+        #[serde(flatten)]
+        peer: Peer,
+        target: Addr,
+        local: Addr,
+        transport: Scheme,
+    },
+    /// Relay: bytes forwarded one way, `to_target` or `to_client`. Shown after they were
+    /// read and before they were written, so an answer never shows ahead of its request.
+    Relayed {
+        #[serde(flatten)]
+        peer: Peer,
+        direction: Direction,
+        #[serde(flatten)]
+        data: Data,
+    },
+    /// Relay: the view fell behind and these bytes were forwarded without being shown (the
+    /// forwarder never waits for the display unless `--sync-view` asks it to).
+    NotShown {
+        #[serde(flatten)]
+        peer: Peer,
+        direction: Direction,
+        bytes: u64,
+        chunks: u64,
+    },
+    /// Relay `--drop`: a datagram thrown away on purpose; `total` counts the ones dropped
+    /// so far in this direction, so the count stays right even if some of these events
+    /// are not shown.
+    Dropped {
+        #[serde(flatten)]
+        peer: Peer,
+        direction: Direction,
+        len: usize,
+        total: u64,
     },
     /// A TLS handshake completed: what was agreed, and (client side) the certificate the
     /// server proved itself with.

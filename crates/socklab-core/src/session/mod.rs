@@ -8,6 +8,7 @@ mod engine;
 mod event;
 mod peer;
 mod peers;
+pub mod relay;
 pub mod reply;
 
 pub use access::AccessPolicy;

@@ -248,7 +248,7 @@ async fn idle_watch(
     }
 }
 
-fn reason_of(e: &std::io::Error) -> CloseReason {
+pub(crate) fn reason_of(e: &std::io::Error) -> CloseReason {
     use std::io::ErrorKind::*;
     match e.kind() {
         ConnectionReset | ConnectionAborted | BrokenPipe => CloseReason::Reset,

@@ -105,6 +105,13 @@ fn file_type(fd: BorrowedFd<'_>) -> Option<FileType> {
 
 /// Copy everything from `src` to `dst` until EOF, the fastest way the two ends allow.
 pub fn copy(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut total = 0u64;
+    copy_counted(src, dst, &mut total).map(|()| total)
+}
+
+/// [`copy`], counting into `total` as it goes, so a caller still knows how much went
+/// through when the copy ends in an error (the relay reports it for a reset connection).
+pub fn copy_counted(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, total: &mut u64) -> io::Result<()> {
     let (s, d) = (file_type(src), file_type(dst));
     for fd in [src, dst] {
         if file_type(fd) == Some(FileType::Fifo) {
@@ -112,19 +119,18 @@ pub fn copy(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<u64> {
             let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
         }
     }
-    let mut total = 0u64;
     let attempt = if s == Some(FileType::Fifo) || d == Some(FileType::Fifo) {
-        splice_direct(src, dst, &mut total)
+        splice_direct(src, dst, total)
     } else if s == Some(FileType::RegularFile) && d == Some(FileType::Socket) {
-        sendfile_all(src, dst, &mut total)
+        sendfile_all(src, dst, total)
     } else {
-        splice_via_pipe(src, dst, &mut total)
+        splice_via_pipe(src, dst, total)
     };
     match attempt {
-        Ok(()) => Ok(total),
+        Ok(()) => Ok(()),
         // The kernel cannot splice these ends (EINVAL): go on with read/write from where
         // the zero-copy path stopped.
-        Err(Stop::Fallback) => read_write(src, dst, &mut total).map(|()| total),
+        Err(Stop::Fallback) => read_write(src, dst, total),
         Err(Stop::Fail(e)) => Err(e),
     }
 }

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod face;
 pub mod interactive;
 pub mod listen;
+pub mod relay;
 pub mod send;
 pub mod tui;
 pub mod web;

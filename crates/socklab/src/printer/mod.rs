@@ -69,6 +69,8 @@ pub struct Printer {
     offsets: HashMap<(PeerId, Direction), u64>,
     /// The session moves datagrams: each is shown as a message of its own, with its size.
     datagram: bool,
+    /// A relay's view: the counts of a closed connection are per direction.
+    pub relay: bool,
 }
 
 impl Printer {
@@ -78,6 +80,7 @@ impl Printer {
             open: None,
             offsets: HashMap::new(),
             datagram: false,
+            relay: false,
         }
     }
 
@@ -99,6 +102,11 @@ impl Printer {
         let data = match &ev.kind {
             EventKind::Received { peer, data } => Some((peer, Direction::Received, data)),
             EventKind::Sent { peer, data } => Some((peer, Direction::Sent, data)),
+            EventKind::Relayed {
+                peer,
+                direction,
+                data,
+            } => Some((peer, *direction, data)),
             _ => None,
         };
         if self.opts.show == Show::Raw {
@@ -134,6 +142,8 @@ impl Printer {
                     if let EventKind::Closed { peer, .. } = &ev.kind {
                         self.offsets.remove(&(peer.id, Direction::Received));
                         self.offsets.remove(&(peer.id, Direction::Sent));
+                        self.offsets.remove(&(peer.id, Direction::ToTarget));
+                        self.offsets.remove(&(peer.id, Direction::ToClient));
                     }
                 }
                 self.close_line(&mut r.out);

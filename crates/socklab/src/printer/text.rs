@@ -27,6 +27,8 @@ fn prefix(p: &Printer, ev: &Event, peer: &Peer, dir: Direction, out: &mut Vec<u8
     let (arrow, code) = match dir {
         Direction::Received => ("← ", RECEIVED),
         Direction::Sent => ("→ ", SENT),
+        Direction::ToTarget => ("c→t ", RECEIVED),
+        Direction::ToClient => ("t→c ", SENT),
     };
     p.opts.style.paint(out, code, arrow);
 }
@@ -169,6 +171,14 @@ fn cert_lines(c: &socklab_core::session::CertInfo) -> String {
         c.not_after,
         c.sha256
     )
+}
+
+/// Which way a relay moved bytes, as the data lines show it.
+fn way(dir: Direction) -> &'static str {
+    match dir {
+        Direction::ToClient | Direction::Sent => "t→c",
+        Direction::ToTarget | Direction::Received => "c→t",
+    }
 }
 
 fn bytes(n: u64) -> String {
@@ -328,14 +338,71 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
             } else {
                 String::new()
             };
+            if p.relay {
+                write!(
+                    line,
+                    "{who}{} (client→target {}, target→client {})",
+                    reason.describe(),
+                    bytes(*bytes_in),
+                    bytes(*bytes_out)
+                )
+            } else {
+                write!(
+                    line,
+                    "{who}{} (received {}, sent {})",
+                    reason.describe(),
+                    bytes(*bytes_in),
+                    bytes(*bytes_out)
+                )
+            }
+        }
+        EventKind::Upstream {
+            peer,
+            target,
+            local,
+            transport,
+        } if transport.is_datagram() => write!(
+            line,
+            "#{} to target {target}: datagrams from {local}",
+            peer.id
+        ),
+        EventKind::Upstream {
+            peer,
+            target,
+            local,
+            ..
+        } => write!(
+            line,
+            "#{} connected to target {target} (from {local})",
+            peer.id
+        ),
+        EventKind::NotShown {
+            peer,
+            direction,
+            bytes: n,
+            chunks,
+        } => {
+            code = ERROR;
             write!(
                 line,
-                "{who}{} (received {}, sent {})",
-                reason.describe(),
-                bytes(*bytes_in),
-                bytes(*bytes_out)
+                "#{} {} {} not shown ({chunks} chunks; forwarded, but the view fell behind; --sync-view waits for it)",
+                peer.id,
+                way(*direction),
+                bytes(*n)
             )
         }
+        EventKind::Dropped {
+            peer,
+            direction,
+            len,
+            total,
+        } => write!(
+            line,
+            "#{} {} dropped a datagram of {} (--drop; {total} so far this way)",
+            peer.id,
+            way(*direction),
+            bytes(*len as u64)
+        ),
         EventKind::Error { peer, message } => {
             code = ERROR;
             match peer {
@@ -343,7 +410,7 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
                 _ => write!(line, "{message}"),
             }
         }
-        EventKind::Received { .. } | EventKind::Sent { .. } => Ok(()),
+        EventKind::Received { .. } | EventKind::Sent { .. } | EventKind::Relayed { .. } => Ok(()),
     };
     if line.is_empty() {
         return;
