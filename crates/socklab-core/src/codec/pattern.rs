@@ -142,7 +142,7 @@ fn one_line(reason: &str) -> String {
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('^'))
-        .last()
+        .next_back()
         .unwrap_or("does not compile")
         .trim_start_matches("error: ")
         .to_string()

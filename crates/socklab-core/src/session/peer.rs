@@ -203,8 +203,7 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         tokio::spawn(read_loop(rd, reader, ended.clone(), counters.clone())).abort_handle();
     let writer = tokio::spawn(write_loop(
         wr,
-        rx,
-        inbox,
+        Queues { rx, inbox },
         peer.clone(),
         encoding,
         events,
@@ -473,10 +472,16 @@ enum Next {
     Shared(Bytes),
 }
 
+/// What a writer takes its work from: the session's instructions and, for a broker's
+/// member, the other clients' data.
+struct Queues {
+    rx: mpsc::Receiver<PeerCmd>,
+    inbox: Option<Inbox>,
+}
+
 async fn write_loop(
     mut wr: WriteHalf,
-    mut rx: mpsc::Receiver<PeerCmd>,
-    mut inbox: Option<Inbox>,
+    Queues { mut rx, mut inbox }: Queues,
     peer: Peer,
     encoding: Option<Encoding>,
     events: mpsc::Sender<Event>,
