@@ -141,8 +141,7 @@ fn one_line(reason: &str) -> String {
     reason
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('^'))
-        .next_back()
+        .rfind(|line| !line.is_empty() && !line.starts_with('^'))
         .unwrap_or("does not compile")
         .trim_start_matches("error: ")
         .to_string()
