@@ -120,9 +120,12 @@ fn length_prefixed_frames_split_at_every_byte_are_one_message_each() {
     }
 }
 
+/// A framing spec, what the peer sends, and the frames expected (hex, partial).
+type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, bool)]);
+
 #[test]
 fn line_crlf_delim_and_fixed_frames() {
-    let cases: [(&str, &[&str], &[(&str, bool)]); 4] = [
+    let cases: [Case; 4] = [
         (
             "line",
             // ab\n cd\n one byte at a time; e\nf\n in one read; "tail" with no newline.

@@ -140,6 +140,7 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<ExitCode> {
         },
         role: Role::Server,
         show_sent: true,
+        framed: false,
         whole_lines: false,
         verbose: false,
     };
