@@ -110,14 +110,14 @@ mod tests {
         assert_eq!(text_ranges("Hello hello", "HELLO"), [0..5, 6..11]);
         assert_eq!(text_ranges("aaaa", "aa"), [0..2, 2..4]);
         assert_eq!(text_ranges("温度 ok 温度", "温度"), [0..6, 10..16]);
-        assert_eq!(text_ranges("abc", ""), []);
-        assert_eq!(text_ranges("ab", "abc"), []);
+        assert!(text_ranges("abc", "").is_empty());
+        assert!(text_ranges("ab", "abc").is_empty());
     }
 
     #[test]
     fn byte_matches() {
         assert_eq!(byte_ranges(&[1, 2, 3, 1, 2], &[1, 2]), [0..2, 3..5]);
-        assert_eq!(byte_ranges(&[1], &[]), []);
+        assert!(byte_ranges(&[1], &[]).is_empty());
     }
 
     #[test]
