@@ -272,7 +272,7 @@ fn a_crc32_inside_a_length_prefixed_frame_covers_the_length_field() {
 }
 
 #[test]
-fn send_frames_what_comes_back() {
+fn connect_frames_what_comes_back() {
     let mut cmd = Command::new(python3());
     cmd.arg(fixture("peers.py"))
         .args(["dribble", "utf-8", "one\ntwo\nthree"])
@@ -281,10 +281,16 @@ fn send_frames_what_comes_back() {
     let mut lines = Lines::new(p.stdout());
     let port = port_in(&lines.wait_for("listening on"));
     let addr = format!("127.0.0.1:{port}");
-    // The peer's close ends `send`; the wait only bounds a pause between its bytes.
+    // Nothing is sent (the dribbling peer never reads, and closing on unread data would
+    // be a reset); --no-shutdown keeps our side open until the peer's close ends it.
     let out = run(
         &[
-            "send", &addr, "--frame", "line", "--json", "--wait", "20s", "hi",
+            "connect",
+            &addr,
+            "--no-shutdown",
+            "--frame",
+            "line",
+            "--json",
         ],
         b"",
     );
