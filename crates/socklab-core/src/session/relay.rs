@@ -330,6 +330,11 @@ async fn view_task(
         if events.send(Event::now(ev)).await.is_err() {
             return;
         }
+        // Decoding is the slow part of a relay (all of it, in a debug build on a busy
+        // machine). Without a yield per chunk this task could hold its worker, and with
+        // it the socket driver, for a whole queue of chunks: the copiers then starved,
+        // with data waiting in the kernel, until the view ran dry.
+        tokio::task::yield_now().await;
     }
     // A character still held by a decoder (cut at the very end) is shown now.
     for (dir, dec) in [(Direction::ToTarget, up), (Direction::ToClient, down)] {
