@@ -198,14 +198,51 @@ fn tcp_to_unix_64mib_both_ways() {
     );
 }
 
+/// TLS clients (python's ssl) into the relay, plain targets: 64 MiB each way, byte-exact.
+/// The client's close_notify reaches the target as its end of stream, and the target's
+/// end comes back to the client as a close_notify. Up with the text view, down spliced-off
+/// copying (`--show none` cannot splice a TLS side).
 #[test]
-fn a_tls_listen_side_is_refused_until_it_passes_the_close_on() {
-    // TLS clients into a relay lost their end of data (the target never saw the close
-    // after 64 MiB); until that is fixed the relay refuses a tls:// LISTEN up front.
-    let w = Witness::new();
-    let out = run(&["relay", "tls://127.0.0.1:0", &w.addr()], b"");
-    usage_error(&out, &["relay does not accept TLS clients yet", "expected"]);
-    w.assert_untouched();
+fn tls_to_tcp_64mib_both_ways() {
+    let dir = TempDir::new("relay-tls");
+    let (data, want) = bulk_file(&dir, 73);
+    let data = data.to_str().expect("utf-8 path");
+    let (_far, mut far_out, addr) = listening_peer(&["sink", "127.0.0.1:0"]);
+    let (_relay, rport) = relay_bulk("tls://127.0.0.1:0", &addr, &["--show", "text"]);
+    let (_c, mut c_out) = peer(&["send", &rport.to_string(), data, "tls"]);
+    c_out.wait_for(&format!("sent {SIZE}"));
+    assert_eq!(
+        far_out.wait_for("sha256").trim(),
+        want,
+        "TLS client → target"
+    );
+
+    let (_far, _, addr) = listening_peer(&["source", "127.0.0.1:0", data]);
+    let (_relay, rport) = relay_bulk("tls://127.0.0.1:0", &addr, &["--show", "none"]);
+    let (_c, mut c_out) = peer(&["recv", &rport.to_string(), "tls"]);
+    assert_eq!(c_out.wait_for("sha256").trim(), want, "target → TLS client");
+}
+
+/// ncat --ssl --send-only pushes 64 MiB through a TLS relay and closes without reading:
+/// with nothing unread on its socket (no session tickets), every byte reaches the target.
+#[test]
+fn ncat_ssl_send_only_through_a_tls_relay_loses_nothing() {
+    let dir = TempDir::new("relay-ncat-ssl");
+    let (data, want) = bulk_file(&dir, 74);
+    let (_far, mut far_out, addr) = listening_peer(&["sink", "127.0.0.1:0"]);
+    let (_relay, rport) = relay_bulk("tls://127.0.0.1:0", &addr, &["--show", "none"]);
+    let mut client = Command::new(ncat());
+    client
+        .args(["--ssl", "127.0.0.1", &rport.to_string(), "--send-only"])
+        .stdin(File::open(&data).expect("open"))
+        .stdout(Stdio::null());
+    let mut client = Proc::spawn(client, "ncat --ssl --send-only");
+    assert!(client.wait().success());
+    assert_eq!(
+        far_out.wait_for("sha256").trim(),
+        want,
+        "what the target got"
+    );
 }
 
 #[test]

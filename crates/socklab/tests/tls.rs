@@ -691,3 +691,34 @@ fn ncat_ssl_both_ways() {
     assert_eq!(got.wait_for("one"), "line one");
     assert_eq!(got.wait_for("two"), "line two");
 }
+
+/// `ncat --ssl --send-only` uploads 64 MiB to `socklab listen --once tls://` and closes
+/// without ever reading. Session tickets sent after the handshake would sit unread on
+/// ncat's socket, so its close would be a reset that drops its last unsent bytes: the
+/// listener sends none, and the file arrives whole.
+#[test]
+fn ncat_ssl_send_only_uploads_64mib_to_listen_tls() {
+    let ncat = require("ncat", "ncat");
+    let dir = TempDir::new("tls-ncat-up");
+    let (data, digest) = bulk_file(&dir, 41);
+    let got = dir.path("got.bin");
+    let mut cmd = socklab();
+    cmd.args(["listen", "--once", "-v", "tls://127.0.0.1:0"])
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&got).expect("create got.bin"))
+        .stderr(Stdio::piped());
+    let mut server = Proc::spawn(cmd, "socklab listen --once tls://");
+    // socklab's stdin stays open: its end would be a close_notify that ncat never reads.
+    let _keep_open = server.stdin();
+    let mut err = Lines::new(server.stderr());
+    let port = port_in(&err.wait_for("listening on tls"));
+    let mut cmd = Command::new(&ncat);
+    cmd.args(["--ssl", "127.0.0.1", &port.to_string(), "--send-only"])
+        .stdin(std::fs::File::open(&data).expect("open data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut client = Proc::spawn(cmd, "ncat --ssl --send-only");
+    assert!(client.wait().success());
+    assert!(server.wait().success(), "{:?}", err.rest());
+    assert_eq!(file_digest(&got), digest, "socklab's stdout");
+}

@@ -514,6 +514,11 @@ pub fn server(opts: &TlsServerOptions) -> Result<TlsServer> {
             }
         })?;
     config.alpn_protocols = opts.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    // No TLS 1.3 session tickets. A client that only sends (`ncat --ssl --send-only`,
+    // a board pushing a log) never reads them, and a socket closed with unread data is
+    // reset by the kernel, which throws away the client's last unsent bytes: the upload
+    // arrived short with "connection reset". Resumption buys a debugging tool nothing.
+    config.send_tls13_tickets = 0;
     Ok(TlsServer {
         config: Arc::new(config),
         cert,
