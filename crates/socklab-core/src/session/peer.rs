@@ -401,6 +401,9 @@ impl Reader {
     }
 }
 
+/// Reads at least this big are followed by a yield (see `read_loop`).
+const YIELD_AFTER: usize = 64 * 1024;
+
 async fn read_loop(
     mut rd: ReadHalf,
     mut reader: Reader,
@@ -421,6 +424,11 @@ async fn read_loop(
                 counters.touch();
                 if !reader.read(bytes).await {
                     break CloseReason::Local;
+                }
+                if n >= YIELD_AFTER {
+                    // A big chunk took a while to decode; let the other tasks (and the
+                    // socket driver) run before the next, as the relay's view does.
+                    tokio::task::yield_now().await;
                 }
             }
             Err(e) => break reason_of(&e),
