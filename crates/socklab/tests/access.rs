@@ -8,7 +8,7 @@
 //! and the refused one's never came before it.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -28,24 +28,6 @@ fn server(endpoint: &str, args: &[&str]) -> (Proc, Lines, u16) {
     let listening = next(&mut lines, "listening");
     let addr = listening["addr"].as_str().expect("addr").to_string();
     (p, lines, port_in(&addr))
-}
-
-fn ip(text: &str) -> IpAddr {
-    text.parse().expect("an IP address")
-}
-
-/// A TCP client whose source address is `from`, connected to `to`.
-fn client_from(from: &str, to: SocketAddr) -> TcpStream {
-    use socket2::{Domain, Socket, Type};
-    let from = SocketAddr::new(ip(from), 0);
-    let s = Socket::new(Domain::for_address(from), Type::STREAM, None).expect("socket");
-    s.bind(&from.into())
-        .unwrap_or_else(|e| panic!("bind {from}: {e}"));
-    s.connect(&to.into())
-        .unwrap_or_else(|e| panic!("connect {from} -> {to}: {e}"));
-    let s: TcpStream = s.into();
-    s.set_read_timeout(Some(DEADLINE)).expect("timeout");
-    s
 }
 
 fn v4(port: u16) -> SocketAddr {

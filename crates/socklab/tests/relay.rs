@@ -551,3 +551,254 @@ fn bad_input_exits_2_before_anything_listens() {
     }
     w.assert_untouched();
 }
+
+/// The texts of the relayed events one way, joined.
+fn relayed_text(lines: &Lines, dir: &str) -> String {
+    all(lines, "relayed")
+        .iter()
+        .filter(|e| e["direction"] == dir)
+        .map(|e| e["text"].as_str().expect("text").to_string())
+        .collect()
+}
+
+/// Plain clients in, a TLS target out (socklab's own TLS echo server, pinned by the
+/// fingerprint it prints): the view shows the cleartext both ways. A wrong pin closes the
+/// client at once with the reason, and the relay goes on.
+#[test]
+fn a_pinned_tls_target_shows_the_cleartext() {
+    let mut cmd = socklab();
+    cmd.args(["listen", "tls://127.0.0.1:0", "--echo", "--show", "text"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut far = Proc::spawn(cmd, "socklab listen tls:// --echo");
+    let _keep_open = far.stdin();
+    let mut far_out = Lines::new(far.stdout());
+    let fp = far_out
+        .wait_for("clients can pin it: --pin ")
+        .rsplit_once("--pin ")
+        .expect("--pin")
+        .1
+        .trim()
+        .to_string();
+    let target = format!(
+        "tls://127.0.0.1:{}",
+        port_in(&far_out.wait_for("listening on tls "))
+    );
+
+    let (_relay, mut lines, port) = relay_json(&target, &["--pin", &fp]);
+    let (_c, mut c_out) = peer(&["chat", &port.to_string(), "tina", "3"]);
+    c_out.wait_for("tina ok");
+    let closed = next(&mut lines, "closed");
+    let said = "tina 0\ntina 1\ntina 2\n";
+    assert_eq!(relayed_text(&lines, "to_target"), said);
+    assert_eq!(relayed_text(&lines, "to_client"), said);
+    assert_eq!(closed["bytes_in"], said.len(), "{closed}");
+    assert_eq!(all(&lines, "upstream")[0]["transport"], "tls");
+
+    let wrong = if fp.starts_with("00") { "11" } else { "00" }.to_string() + &fp[2..];
+    let (_relay, mut lines, port) = relay_json(&target, &["--pin", &wrong]);
+    let (_c, mut c_out) = peer(&["recv", &port.to_string()]);
+    assert!(c_out.wait_for("sha256").starts_with("0 bytes "));
+    let closed = next(&mut lines, "closed");
+    let why = closed["reason"]["error"].as_str().expect("an error reason");
+    assert!(why.contains(&fp) && why.contains(&wrong), "{why}");
+    assert!(all(&lines, "relayed").is_empty(), "nothing was relayed");
+}
+
+/// `--log FILE` gets the same events as `--json`, both directions, while the console shows
+/// the text view.
+#[test]
+fn log_file_gets_both_directions_as_json() {
+    let dir = TempDir::new("relay-log");
+    let log = dir.path("relay.jsonl");
+    let (_far, _, addr) = listening_peer(&["echo"]);
+    let mut cmd = socklab();
+    cmd.args(["relay", "127.0.0.1:0", &addr, "--show", "text", "--log"])
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut relay = Proc::spawn(cmd, "socklab relay --log");
+    let mut out = Lines::new(relay.stdout());
+    let port = port_in(&out.wait_for("listening on"));
+    let (_c, mut c_out) = peer(&["chat", &port.to_string(), "lou", "2"]);
+    c_out.wait_for("lou ok");
+    out.wait_for("closed by peer");
+    // The console line is printed after the log line of the same event.
+    let logged: Vec<Value> = std::fs::read_to_string(&log)
+        .expect("read the log")
+        .lines()
+        .map(event)
+        .collect();
+    let text = |dir: &str| -> String {
+        logged
+            .iter()
+            .filter(|e| e["event"] == "relayed" && e["direction"] == dir)
+            .map(|e| e["text"].as_str().expect("text").to_string())
+            .collect()
+    };
+    assert_eq!(text("to_target"), "lou 0\nlou 1\n");
+    assert_eq!(text("to_client"), "lou 0\nlou 1\n");
+    for kind in ["listening", "connected", "upstream", "closed"] {
+        assert!(
+            logged.iter().any(|e| e["event"] == kind),
+            "no {kind} event in the log: {logged:?}"
+        );
+    }
+    assert!(
+        out.seen.iter().all(|l| !l.starts_with('{')),
+        "the console kept the text view"
+    );
+}
+
+/// `--deny` and `--allow` on a relay, with clients bound to other loopback addresses: a
+/// refused client is rejected with the reason and never reaches the target; an allowed
+/// one goes through.
+#[test]
+fn deny_keeps_a_client_from_the_target() {
+    let (_far, _, addr) = listening_peer(&["echo"]);
+    let (_relay, mut lines, port) = relay_json(
+        &addr,
+        &[
+            "--allow",
+            "127.0.0.0/8",
+            "--deny",
+            "127.0.0.3",
+            "--sync-view",
+        ],
+    );
+    let to = std::net::SocketAddr::new(ip("127.0.0.1"), port);
+    let mut three = client_from("127.0.0.3", to);
+    let _ = std::io::Write::write_all(&mut three, b"secret\n");
+    let rejected = next(&mut lines, "rejected");
+    assert_eq!(
+        rejected["reason"], "127.0.0.3 is denied by --deny 127.0.0.3/32",
+        "{rejected}"
+    );
+    let mut got = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut three, &mut got);
+    assert!(got.is_empty(), "a refused client got {got:?}");
+
+    let mut two = client_from("127.0.0.2", to);
+    std::io::Write::write_all(&mut two, b"hello\n").expect("write");
+    assert_eq!(read_n(&mut two, 6), b"hello\n");
+    let up = next(&mut lines, "upstream");
+    assert!(
+        up["addr"].as_str().unwrap().starts_with("127.0.0.2:"),
+        "{up}"
+    );
+    assert_eq!(all(&lines, "upstream").len(), 1, "only the allowed client");
+    assert!(
+        lines.seen.iter().all(|l| !l.contains("secret")),
+        "the refused client's data was shown"
+    );
+}
+
+/// `--sync-view`: 4 MiB through a hex view, and every byte of it is shown, in order, with
+/// nothing counted as not shown.
+#[test]
+fn sync_view_shows_every_byte_of_a_fast_upload() {
+    const N: usize = 4 << 20;
+    let dir = TempDir::new("relay-sync");
+    let data = dir.path("data.bin");
+    let bytes = random_bytes(N, 75);
+    std::fs::write(&data, &bytes).expect("write data");
+    let (_far, mut far_out, addr) = listening_peer(&["sink", "127.0.0.1:0"]);
+    let (_relay, mut lines, port) = relay_json(&addr, &["--sync-view", "--show", "hex"]);
+    let (_c, mut c_out) = peer(&[
+        "send",
+        &port.to_string(),
+        data.to_str().expect("utf-8 path"),
+    ]);
+    c_out.wait_for(&format!("sent {N}"));
+    far_out.wait_for("sha256");
+    let closed = next(&mut lines, "closed");
+    assert_eq!(closed["bytes_in"], N, "{closed}");
+    let mut shown = Vec::with_capacity(N);
+    for e in all(&lines, "relayed") {
+        assert_eq!(e["direction"], "to_target", "{e}");
+        let hex = e["hex"].as_str().expect("hex");
+        let chunk: Vec<u8> = hex
+            .split_whitespace()
+            .flat_map(|w| {
+                (0..w.len())
+                    .step_by(2)
+                    .map(move |i| u8::from_str_radix(&w[i..i + 2], 16).expect("hex digits"))
+            })
+            .collect();
+        assert_eq!(
+            chunk.len(),
+            e["len"].as_u64().unwrap() as usize,
+            "len of {hex:.40}"
+        );
+        shown.extend(chunk);
+    }
+    assert!(all(&lines, "not_shown").is_empty(), "--sync-view shows all");
+    assert!(
+        shown == bytes,
+        "the shown bytes are the sent bytes, in order"
+    );
+}
+
+/// `--drop 50` on UDP: every datagram is either forwarded or dropped and said so, and the
+/// target gets exactly the forwarded ones.
+#[test]
+fn drop_50_forwards_the_rest_and_counts_both() {
+    // Few enough that a burst fits in the relay's socket buffer: loopback does not lose
+    // datagrams, a full buffer would.
+    const N: usize = 60;
+    let (_far, mut far_out, addr) = listening_peer(&["udp-echo"]);
+    let mut cmd = socklab();
+    cmd.args([
+        "relay",
+        "udp://127.0.0.1:0",
+        &format!("udp://{addr}"),
+        "--json",
+        "--sync-view",
+    ])
+    .args(["--drop", "50"])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    let mut relay = Proc::spawn(cmd, "socklab relay --drop 50");
+    let mut lines = Lines::new(relay.stdout());
+    let port = port_in(next(&mut lines, "listening")["addr"].as_str().unwrap());
+    let (_c, mut c_out) = peer(&["udp-blast", &port.to_string(), &N.to_string()]);
+    c_out.wait_for(&format!("sent {N}"));
+    // Each datagram towards the target is one event, relayed or dropped.
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let up = |lines: &Lines| -> (usize, usize) {
+        let forwarded = all(lines, "relayed")
+            .iter()
+            .filter(|e| e["direction"] == "to_target")
+            .count();
+        let dropped = all(lines, "dropped")
+            .iter()
+            .filter(|e| e["direction"] == "to_target")
+            .count();
+        (forwarded, dropped)
+    };
+    while {
+        let (f, d) = up(&lines);
+        f + d < N
+    } {
+        assert!(std::time::Instant::now() < deadline, "{:?}", up(&lines));
+        lines.wait_for("\"direction\":\"to_target\"");
+    }
+    let (forwarded, dropped) = up(&lines);
+    assert_eq!(forwarded + dropped, N);
+    assert!(
+        forwarded > 0 && dropped > 0,
+        "{forwarded} forwarded, {dropped} dropped"
+    );
+    let last = all(&lines, "dropped")
+        .into_iter()
+        .rfind(|e| e["direction"] == "to_target")
+        .expect("a drop");
+    assert_eq!(last["total"], dropped, "{last}");
+    // The target got the forwarded ones.
+    for _ in 0..forwarded {
+        far_out.wait_for("got ");
+    }
+}

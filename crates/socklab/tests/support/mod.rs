@@ -416,3 +416,21 @@ pub fn all(lines: &Lines, kind: &str) -> Vec<serde_json::Value> {
         .filter(|e| e["event"] == kind)
         .collect()
 }
+
+pub fn ip(text: &str) -> std::net::IpAddr {
+    text.parse().expect("an IP address")
+}
+
+/// A TCP client whose source address is `from`, connected to `to`.
+pub fn client_from(from: &str, to: std::net::SocketAddr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let from = std::net::SocketAddr::new(ip(from), 0);
+    let s = Socket::new(Domain::for_address(from), Type::STREAM, None).expect("socket");
+    s.bind(&from.into())
+        .unwrap_or_else(|e| panic!("bind {from}: {e}"));
+    s.connect(&to.into())
+        .unwrap_or_else(|e| panic!("connect {from} -> {to}: {e}"));
+    let s: TcpStream = s.into();
+    s.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    s
+}
