@@ -201,47 +201,16 @@ impl Session {
         let (commands, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
-            let transport = listener.scheme();
             if !cfg.access.is_open()
                 && matches!(listener, Listener::Unix(_) | Listener::UnixGram(_))
             {
-                return Err(Error::Unsupported {
-                    what: "--allow/--deny on a Unix socket: its clients have no IP address to check (the socket file's permissions decide who may connect)".into(),
-                });
+                return Err(unix_access_unsupported());
             }
-            let (acceptors, bound, cleanup, notice) = match listener {
-                Listener::Tcp(ls) => {
-                    let (acceptors, bound) = tcp_acceptors(ls, Acceptor::Tcp)?;
-                    (acceptors, bound, None, None)
-                }
-                Listener::Tls(ls, server) => {
-                    let _ = ev_tx
-                        .send(Event::now(EventKind::Certificate {
-                            cert: server.cert.clone(),
-                            generated: server.generated,
-                        }))
-                        .await;
-                    let (acceptors, bound) =
-                        tcp_acceptors(ls, |l| Acceptor::Tls(l, server.clone()))?;
-                    (acceptors, bound, None, None)
-                }
+            let listener = match listener {
                 Listener::Udp(sock) => {
                     let sock = datagram::Socket::Udp(sock);
                     datagram::run_server(sock, cfg, ev_tx, cmd_rx).await;
                     return Ok(());
-                }
-                Listener::Unix(b) => {
-                    let addr = b
-                        .socket
-                        .local_addr()
-                        .map(|a| Addr::from_std_unix(&a.into()))
-                        .map_err(|e| Error::io("reading the listening address", e))?;
-                    (
-                        vec![Acceptor::Unix(b.socket)],
-                        vec![addr],
-                        b.cleanup,
-                        b.notice,
-                    )
                 }
                 Listener::UnixGram(b) => {
                     if let Some(message) = b.notice {
@@ -252,38 +221,17 @@ impl Session {
                     datagram::run_server(sock, cfg, ev_tx, cmd_rx).await;
                     return Ok(());
                 }
+                stream => stream,
             };
-            // Held until the session ends: dropping it removes our socket file.
-            let _cleanup = cleanup;
-            if let Some(message) = notice {
-                let _ = ev_tx.send(Event::now(EventKind::Notice { message })).await;
-            }
-            let (acc_tx, acc_rx) = mpsc::channel(ACCEPT_QUEUE);
-            let access = std::sync::Arc::new(cfg.access.clone());
-            let acceptors: Vec<JoinHandle<()>> = acceptors
-                .into_iter()
-                .map(|a| {
-                    tokio::spawn(accept_loop(
-                        a,
-                        access.clone(),
-                        acc_tx.clone(),
-                        ev_tx.clone(),
-                    ))
-                })
-                .collect();
-            drop(acc_tx);
-            for addr in &bound {
-                let _ = ev_tx
-                    .send(Event::now(EventKind::Listening {
-                        addr: addr.clone(),
-                        transport,
-                    }))
-                    .await;
-            }
-            announce_reachable(&bound, &ev_tx).await;
+            // Held until the session ends: dropping it removes a Unix socket file.
+            let Accepting {
+                clients,
+                tasks,
+                cleanup: _cleanup,
+            } = start_accepting(listener, &cfg.access, &ev_tx).await?;
             let mut engine = Engine::new(cfg, ev_tx);
-            engine.acceptors = acceptors;
-            engine.run(cmd_rx, Some(acc_rx), false).await;
+            engine.acceptors = tasks;
+            engine.run(cmd_rx, Some(clients), false).await;
             Ok(())
         });
         Session {
@@ -294,8 +242,94 @@ impl Session {
     }
 }
 
+fn unix_access_unsupported() -> Error {
+    Error::Unsupported {
+        what: "--allow/--deny on a Unix socket: its clients have no IP address to check (the socket file's permissions decide who may connect)".into(),
+    }
+}
+
+/// A stream listener, accepting: the clients that passed the access rules arrive on
+/// `clients`. Dropping `cleanup` removes a Unix socket file; the tasks end when aborted.
+pub(crate) struct Accepting {
+    pub clients: mpsc::Receiver<Stream>,
+    pub tasks: Vec<JoinHandle<()>>,
+    pub cleanup: Option<unix::Cleanup>,
+}
+
+/// Everything a stream server does before its own loop, the same for `listen` and the
+/// relay: the certificate of a TLS listener, the notice of a stale socket file replaced,
+/// one accept task per bound socket (access rules applied at accept), then `listening`
+/// for each address and, bound to every interface, the addresses clients can use.
+pub(crate) async fn start_accepting(
+    listener: Listener,
+    access: &AccessPolicy,
+    ev_tx: &mpsc::Sender<Event>,
+) -> Result<Accepting> {
+    let transport = listener.scheme();
+    let (acceptors, bound, cleanup) = match listener {
+        Listener::Tcp(ls) => {
+            let (a, b) = tcp_acceptors(ls, Acceptor::Tcp)?;
+            (a, b, None)
+        }
+        Listener::Tls(ls, server) => {
+            let cert = EventKind::Certificate {
+                cert: server.cert.clone(),
+                generated: server.generated,
+            };
+            let _ = ev_tx.send(Event::now(cert)).await;
+            let (a, b) = tcp_acceptors(ls, |l| Acceptor::Tls(l, server.clone()))?;
+            (a, b, None)
+        }
+        Listener::Unix(b) => {
+            if !access.is_open() {
+                return Err(unix_access_unsupported());
+            }
+            let addr = b
+                .socket
+                .local_addr()
+                .map(|a| Addr::from_std_unix(&a.into()))
+                .map_err(|e| Error::io("reading the listening address", e))?;
+            if let Some(message) = b.notice {
+                let _ = ev_tx.send(Event::now(EventKind::Notice { message })).await;
+            }
+            (vec![Acceptor::Unix(b.socket)], vec![addr], b.cleanup)
+        }
+        Listener::Udp(_) | Listener::UnixGram(_) => {
+            return Err(Error::Unsupported {
+                what: "accepting clients on a datagram socket".into(),
+            })
+        }
+    };
+    let (acc_tx, clients) = mpsc::channel(ACCEPT_QUEUE);
+    let access = Arc::new(access.clone());
+    let tasks = acceptors
+        .into_iter()
+        .map(|a| {
+            tokio::spawn(accept_loop(
+                a,
+                access.clone(),
+                acc_tx.clone(),
+                ev_tx.clone(),
+            ))
+        })
+        .collect();
+    for addr in &bound {
+        let listening = EventKind::Listening {
+            addr: addr.clone(),
+            transport,
+        };
+        let _ = ev_tx.send(Event::now(listening)).await;
+    }
+    announce_reachable(&bound, ev_tx).await;
+    Ok(Accepting {
+        clients,
+        tasks,
+        cleanup,
+    })
+}
+
 /// The acceptors of TCP-based listeners (plain or TLS) and the addresses they are bound to.
-pub(crate) fn tcp_acceptors(
+fn tcp_acceptors(
     listeners: Vec<TcpListener>,
     acceptor: impl Fn(TcpListener) -> Acceptor,
 ) -> Result<(Vec<Acceptor>, Vec<Addr>)> {
@@ -507,7 +541,7 @@ async fn handshake(
         .await;
 }
 
-pub(crate) async fn accept_loop(
+async fn accept_loop(
     listener: Acceptor,
     access: std::sync::Arc<AccessPolicy>,
     tx: mpsc::Sender<Stream>,

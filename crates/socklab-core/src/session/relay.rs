@@ -30,8 +30,8 @@ use tokio::time::Instant;
 use super::access::AccessPolicy;
 use super::command::Command;
 use super::engine::{
-    accept_loop, announce_reachable, open_stream, tcp_acceptors, Acceptor, Session, ACCEPT_QUEUE,
-    COMMAND_QUEUE, EVENT_QUEUE,
+    announce_reachable, open_stream, start_accepting, Accepting, Session, COMMAND_QUEUE,
+    EVENT_QUEUE,
 };
 use super::event::{Addr, CloseReason, Data, Direction, Event, EventKind, Peer, PeerId, Scheme};
 use super::peer::reason_of;
@@ -378,75 +378,13 @@ async fn run_stream(
     ev_tx: mpsc::Sender<Event>,
     mut cmd_rx: mpsc::Receiver<Command>,
 ) -> Result<()> {
-    let transport = listener.scheme();
-    let (acceptors, bound, cleanup) = match listener {
-        Listener::Tcp(ls) => {
-            let (a, b) = tcp_acceptors(ls, Acceptor::Tcp)?;
-            (a, b, None)
-        }
-        Listener::Tls(ls, server) => {
-            emit(
-                &ev_tx,
-                EventKind::Certificate {
-                    cert: server.cert.clone(),
-                    generated: server.generated,
-                },
-            )
-            .await;
-            let (a, b) = tcp_acceptors(ls, |l| Acceptor::Tls(l, server.clone()))?;
-            (a, b, None)
-        }
-        Listener::Unix(b) => {
-            if !cfg.access.is_open() {
-                return Err(Error::Unsupported {
-                    what:
-                        "--allow/--deny on a Unix socket: its clients have no IP address to check"
-                            .into(),
-                });
-            }
-            let addr = b
-                .socket
-                .local_addr()
-                .map(|a| Addr::from_std_unix(&a.into()))
-                .map_err(|e| Error::io("reading the listening address", e))?;
-            if let Some(message) = b.notice {
-                emit(&ev_tx, EventKind::Notice { message }).await;
-            }
-            (vec![Acceptor::Unix(b.socket)], vec![addr], b.cleanup)
-        }
-        Listener::Udp(_) | Listener::UnixGram(_) => {
-            return Err(Error::Unsupported {
-                what: "a stream relay on a datagram socket".into(),
-            })
-        }
-    };
-    // Held until the relay ends: dropping it removes our socket file.
-    let _cleanup = cleanup;
-    let (acc_tx, mut acc_rx) = mpsc::channel(ACCEPT_QUEUE);
-    let access = Arc::new(cfg.access.clone());
-    let _acceptors: Vec<Guard<()>> = acceptors
-        .into_iter()
-        .map(|a| {
-            Guard(tokio::spawn(accept_loop(
-                a,
-                access.clone(),
-                acc_tx.clone(),
-                ev_tx.clone(),
-            )))
-        })
-        .collect();
-    drop(acc_tx);
-    for addr in &bound {
-        emit(
-            &ev_tx,
-            EventKind::Listening {
-                addr: addr.clone(),
-                transport,
-            },
-        )
-        .await;
-    }
-    announce_reachable(&bound, &ev_tx).await;
+    // Held until the relay ends: dropping them stops accepting and removes a socket file.
+    let Accepting {
+        clients: mut acc_rx,
+        tasks,
+        cleanup: _cleanup,
+    } = start_accepting(listener, &cfg.access, &ev_tx).await?;
+    let _acceptors: Vec<Guard<()>> = tasks.into_iter().map(Guard).collect();
     let max_clients = cfg.max_clients;
     let shared = Arc::new(Shared {
         target,
