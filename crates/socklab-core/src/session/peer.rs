@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio::task::{AbortHandle, JoinHandle};
@@ -16,7 +16,7 @@ use super::reply::{Replies, Reply};
 use crate::codec::checksum::Checksum;
 use crate::codec::frame::{FrameSpec, Framer};
 use crate::codec::{Encoding, StreamDecoder};
-use crate::transport::stream::{ReadHalf, Stream, WriteHalf};
+use crate::transport::stream::{Chunks, ReadHalf, Stream, WriteHalf};
 
 /// First read size per connection. The buffer is taken only once the socket is readable,
 /// so an idle client costs no buffer at all (a broker holds thousands).
@@ -405,21 +405,17 @@ impl Reader {
 const YIELD_AFTER: usize = 64 * 1024;
 
 async fn read_loop(
-    mut rd: ReadHalf,
+    rd: ReadHalf,
     mut reader: Reader,
     ended: mpsc::UnboundedSender<Ended>,
     counters: Arc<Counters>,
 ) {
-    let mut buf = BytesMut::new();
-    let mut want = READ_MIN;
+    let mut chunks = Chunks::new(rd, READ_MIN, READ_MAX);
     let reason = loop {
-        match rd.read(&mut buf, want).await {
-            Ok(0) => break CloseReason::PeerClosed,
-            Ok(n) => {
-                if n >= want {
-                    want = (want * 2).min(READ_MAX);
-                }
-                let bytes = buf.split().freeze();
+        match chunks.next().await {
+            Ok(None) => break CloseReason::PeerClosed,
+            Ok(Some(bytes)) => {
+                let n = bytes.len();
                 counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                 counters.touch();
                 if !reader.read(bytes).await {

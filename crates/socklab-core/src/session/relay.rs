@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -38,7 +38,7 @@ use super::peer::reason_of;
 use crate::codec::Encoding;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::transport::stream::{ReadHalf, Stream, WriteHalf};
+use crate::transport::stream::{Chunks, ReadHalf, Stream, WriteHalf};
 use crate::transport::{tcp, udp, ConnectOptions, Listener};
 
 /// Chunks waiting for the view, per connection. Small: a view that lags this far behind
@@ -634,7 +634,7 @@ async fn idle_wait(counts: Arc<Counts>, limit: Option<Duration>) {
 /// One direction: read, offer the view a copy, write (now or after `--delay`). A clean
 /// end of stream is passed on as a half-close; `Err` is why the connection must end.
 async fn forward(
-    mut rd: ReadHalf,
+    rd: ReadHalf,
     mut wr: WriteHalf,
     dir: Direction,
     counts: Arc<Counts>,
@@ -642,24 +642,15 @@ async fn forward(
     delay: Option<Duration>,
 ) -> std::result::Result<(), CloseReason> {
     let mut missed = Missed::default();
-    let mut buf = BytesMut::new();
-    let mut want = READ_MIN;
+    let mut chunks = Chunks::new(rd, READ_MIN, READ_MAX);
     let Some(delay) = delay else {
-        loop {
-            let n = rd.read(&mut buf, want).await.map_err(|e| reason_of(&e))?;
-            if n == 0 {
-                break;
-            }
-            if n >= want {
-                want = (want * 2).min(READ_MAX);
-            }
-            let bytes = buf.split().freeze();
+        while let Some(bytes) = chunks.next().await.map_err(|e| reason_of(&e))? {
             // Shown before it is written: the answer to it can then never show first.
             if let Some(v) = &view {
                 v.offer(dir, What::Data(bytes.clone()), &mut missed).await;
             }
             wr.write_all(&bytes).await.map_err(|e| reason_of(&e))?;
-            counts.add(dir, n);
+            counts.add(dir, bytes.len());
         }
         // The end of stream goes on first: a view that lags must not hold it back.
         let shut = wr.shutdown().await.map_err(|e| reason_of(&e));
@@ -680,15 +671,7 @@ async fn forward(
         wr.shutdown().await.map_err(|e| reason_of(&e))
     };
     let reader = async {
-        loop {
-            let n = rd.read(&mut buf, want).await.map_err(|e| reason_of(&e))?;
-            if n == 0 {
-                break;
-            }
-            if n >= want {
-                want = (want * 2).min(READ_MAX);
-            }
-            let bytes = buf.split().freeze();
+        while let Some(bytes) = chunks.next().await.map_err(|e| reason_of(&e))? {
             if let Some(v) = &view {
                 v.offer(dir, What::Data(bytes.clone()), &mut missed).await;
             }

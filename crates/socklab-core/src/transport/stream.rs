@@ -6,7 +6,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWrite};
 use tokio::net::{tcp, unix, TcpStream, UnixStream};
 use tokio_rustls::TlsStream;
@@ -146,6 +146,40 @@ impl ReadHalf {
                 s.read_buf(buf).await
             }
         }
+    }
+}
+
+/// A reading half as a sequence of chunks whose reads grow: the first asks for `min`
+/// bytes, and each read that comes back full doubles the next, up to `max`. A trickle
+/// costs small buffers; a bulk stream moves in few large chunks (few syscalls, few
+/// events). Each chunk is its own `Bytes`, handed on without a copy.
+pub struct Chunks {
+    rd: ReadHalf,
+    buf: BytesMut,
+    want: usize,
+    max: usize,
+}
+
+impl Chunks {
+    pub fn new(rd: ReadHalf, min: usize, max: usize) -> Chunks {
+        Chunks {
+            rd,
+            buf: BytesMut::new(),
+            want: min,
+            max,
+        }
+    }
+
+    /// The next chunk, or `None` at the end of the stream.
+    pub async fn next(&mut self) -> io::Result<Option<Bytes>> {
+        let n = self.rd.read(&mut self.buf, self.want).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if n >= self.want {
+            self.want = (self.want * 2).min(self.max);
+        }
+        Ok(Some(self.buf.split().freeze()))
     }
 }
 
