@@ -247,6 +247,25 @@ pub struct ConnectArgs {
     pub data: DataArgs,
 }
 
+/// Who may connect to a server (`listen`, `relay`), and for how long.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Refuse clients beyond N at once
+    #[arg(long, value_name = "N")]
+    pub max_clients: Option<usize>,
+    /// Let in only clients in this range: 10.0.0.0/8, 192.168.1.7, fd00::/8 (repeatable;
+    /// UDP: senders)
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub allow: Vec<IpNet>,
+    /// Keep out clients in this range (repeatable; wins over --allow)
+    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
+    pub deny: Vec<IpNet>,
+    /// Close a client after DUR with no data either way (UDP: forget the sender; a UDP
+    /// relay forgets a source after 60s unless told otherwise)
+    #[arg(long, value_name = "DUR", value_parser = crate::commands::ping::positive_duration)]
+    pub idle_timeout: Option<Duration>,
+}
+
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// PORT (every interface, IPv4 and IPv6), HOST:PORT, [IPv6]:PORT, udp://, tls://,
@@ -263,19 +282,8 @@ pub struct ListenArgs {
     /// Take one client and exit when it leaves, like nc -l
     #[arg(long)]
     pub once: bool,
-    /// Refuse clients beyond N at once
-    #[arg(long, value_name = "N")]
-    pub max_clients: Option<usize>,
-    /// Let in only clients in this range: 10.0.0.0/8, 192.168.1.7, fd00::/8 (repeatable;
-    /// UDP: senders)
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
-    pub allow: Vec<IpNet>,
-    /// Keep out clients in this range (repeatable; wins over --allow)
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
-    pub deny: Vec<IpNet>,
-    /// Close a client after DUR with no data either way (UDP: forget the sender)
-    #[arg(long, value_name = "DUR", value_parser = crate::commands::ping::positive_duration)]
-    pub idle_timeout: Option<Duration>,
+    #[command(flatten)]
+    pub access: AccessArgs,
     #[command(flatten)]
     pub udp: UdpArgs,
     #[command(flatten)]
@@ -322,19 +330,8 @@ pub struct RelayArgs {
     /// never slows forwarding, and says how much it could not show)
     #[arg(long)]
     pub sync_view: bool,
-    /// Refuse clients beyond N at once
-    #[arg(long, value_name = "N")]
-    pub max_clients: Option<usize>,
-    /// Let in only clients in this range (repeatable; UDP: senders)
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
-    pub allow: Vec<IpNet>,
-    /// Keep out clients in this range (repeatable; wins over --allow)
-    #[arg(long, value_name = "CIDR", value_parser = parse_cidr)]
-    pub deny: Vec<IpNet>,
-    /// Close a connection after DUR with no data either way (UDP: forget the source;
-    /// default 60s for UDP, never for streams)
-    #[arg(long, value_name = "DUR", value_parser = crate::commands::ping::positive_duration)]
-    pub idle_timeout: Option<Duration>,
+    #[command(flatten)]
+    pub access: AccessArgs,
     /// Give up connecting to the target after DUR (the client is then closed)
     #[arg(short = 'w', long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     pub connect_timeout: Duration,

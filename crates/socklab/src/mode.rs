@@ -12,9 +12,9 @@ use std::sync::Arc;
 use socklab_core::codec::checksum::Checksum;
 use socklab_core::codec::InputOptions;
 use socklab_core::session::reply::parse_rules;
-use socklab_core::session::{Replies, Rule};
+use socklab_core::session::{AccessPolicy, Replies, Rule};
 
-use crate::cli::{DataArgs, ReplyArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
+use crate::cli::{AccessArgs, DataArgs, ReplyArgs, TlsClientArgs, TlsServerArgs, UdpArgs};
 use crate::printer::{PrintOptions, Role, Show, Style};
 use crate::UsageError;
 
@@ -200,4 +200,22 @@ pub fn replies(r: &ReplyArgs, opts: &InputOptions) -> anyhow::Result<Option<Arc<
         rules.extend(parse_rules(&text, &path.display().to_string(), opts)?);
     }
     Ok(Some(Arc::new(Replies::new(rules, opts.encoding))))
+}
+
+/// The access rules of `--allow`/`--deny`, refused on a socket file rather than ignored: a
+/// user who asked for a range must not believe it protects a socket it cannot apply to.
+pub fn access_policy(a: &AccessArgs, listen: &Endpoint) -> Result<AccessPolicy, UsageError> {
+    let policy = AccessPolicy::new(a.allow.clone(), a.deny.clone());
+    if let (false, Endpoint::Path { scheme, .. }) = (policy.is_open(), listen) {
+        let flag = if a.allow.is_empty() {
+            "--deny"
+        } else {
+            "--allow"
+        };
+        return Err(UsageError(format!(
+            "{flag} applies only to IP endpoints (tcp, udp, tls), and '{listen}' is {}: its clients have no IP address to check (the socket file's permissions decide who may connect); expected HOST:PORT, udp:// or tls://",
+            scheme.name()
+        )));
+    }
+    Ok(policy)
 }

@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use socklab_core::endpoint::Endpoint;
-use socklab_core::session::{AccessPolicy, Session, SessionConfig};
+use socklab_core::session::{Session, SessionConfig};
 use socklab_core::transport::pipe::{self, PipeOptions};
 use socklab_core::transport::stream::Stream;
 use socklab_core::transport::tls::TlsServerOptions;
@@ -20,23 +19,7 @@ use crate::UsageError;
 pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let ep = args.endpoint.clone();
     mode::check_transport_flags(&ep, &args.udp, mode::tls_server_flag(&args.tls))?;
-    let access = AccessPolicy::new(args.allow.clone(), args.deny.clone());
-    if !access.is_open() {
-        if let Endpoint::Path { scheme, .. } = &ep {
-            // Refused rather than ignored: a user who asked for a range must not believe
-            // it protects a socket it cannot apply to.
-            let flag = if args.allow.is_empty() {
-                "--deny"
-            } else {
-                "--allow"
-            };
-            return Err(UsageError(format!(
-                "{flag} applies only to IP endpoints (tcp, udp, tls), and '{ep}' is {}: its clients have no IP address to check (the socket file's permissions decide who may connect); expected HOST:PORT, udp:// or tls://",
-                scheme.name()
-            ))
-            .into());
-        }
-    }
+    let access = mode::access_policy(&args.access, &ep)?;
     if args.broker && ep.scheme().is_datagram() {
         return Err(UsageError(format!(
             "--broker joins stream clients (tcp, tls, unix), and '{ep}' is {}: a datagram server has no connections to join; expected HOST:PORT, tls:// or unix:PATH",
@@ -62,7 +45,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     let datagram = ep.scheme().is_datagram();
     // The raw pipe hands the socket to splice threads that know nothing of access rules
     // or idle clients; with those, `--once` in a pipe goes through the session instead.
-    let plain = access.is_open() && args.idle_timeout.is_none() && replies.is_none();
+    let plain = access.is_open() && args.access.idle_timeout.is_none() && replies.is_none();
     if args.once && plain && mode::raw_pipe(&args.data, &t) {
         if let Listener::Tcp(_) | Listener::Unix(_) = listener {
             return raw_once(listener, args.data.verbose).await;
@@ -82,9 +65,9 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
         echo: args.echo,
         broker: args.broker,
         once: args.once,
-        max_clients: args.max_clients,
+        max_clients: args.access.max_clients,
         access,
-        idle_timeout: args.idle_timeout,
+        idle_timeout: args.access.idle_timeout,
         skip_text: !mode::needs_text(&face.data, &t),
         frame,
         verify,

@@ -4,9 +4,9 @@
 
 use std::process::ExitCode;
 
-use socklab_core::endpoint::{Endpoint, Scheme};
+use socklab_core::endpoint::Scheme;
 use socklab_core::session::relay::{self, RelayConfig};
-use socklab_core::session::{AccessPolicy, Command, Session};
+use socklab_core::session::{Command, Session};
 use socklab_core::transport::tls::{Fingerprint, TlsClientOptions, TlsServerOptions};
 use socklab_core::transport::{self, ConnectOptions, ListenOptions};
 
@@ -47,21 +47,7 @@ fn check(args: &RelayArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let open = args.allow.is_empty() && args.deny.is_empty();
-    if !open {
-        if let Endpoint::Path { scheme, .. } = listen {
-            let flag = if args.allow.is_empty() {
-                "--deny"
-            } else {
-                "--allow"
-            };
-            return Err(UsageError(format!(
-                "{flag} applies only to IP endpoints (tcp, udp, tls), and '{listen}' is {}: its clients have no IP address to check; expected HOST:PORT, udp:// or tls://",
-                scheme.name()
-            ))
-            .into());
-        }
-    }
+    mode::access_policy(&args.access, listen)?;
     Ok(())
 }
 
@@ -123,9 +109,9 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<ExitCode> {
         sync_view: args.sync_view,
         delay: args.delay.filter(|d| !d.is_zero()),
         drop_percent: args.drop.unwrap_or(0.0),
-        access: AccessPolicy::new(args.allow.clone(), args.deny.clone()),
-        idle_timeout: args.idle_timeout,
-        max_clients: args.max_clients,
+        access: mode::access_policy(&args.access, &args.listen)?,
+        idle_timeout: args.access.idle_timeout,
+        max_clients: args.access.max_clients,
         connect,
     };
     let session = relay::relay(listener, args.target.clone(), cfg);
