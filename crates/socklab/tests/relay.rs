@@ -48,15 +48,22 @@ fn listening_peer(args: &[&str]) -> (Proc, Lines, String) {
 
 /// `socklab relay 127.0.0.1:0 TARGET --json ARGS`, once it listens: its events and port.
 fn relay_json(target: &str, args: &[&str]) -> (Proc, Lines, u16) {
+    relay_json_on("127.0.0.1:0", target, args)
+}
+
+/// `socklab relay LISTEN TARGET --json ARGS`, once it listens on LISTEN's transport.
+fn relay_json_on(listen: &str, target: &str, args: &[&str]) -> (Proc, Lines, u16) {
     let mut cmd = socklab();
-    cmd.args(["relay", "127.0.0.1:0", target, "--json"])
+    cmd.args(["relay", listen, target, "--json"])
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut p = Proc::spawn(cmd, "socklab relay");
+    let mut p = Proc::spawn(cmd, &format!("socklab relay {listen}"));
     let mut lines = Lines::new(p.stdout());
     let listening = next(&mut lines, "listening");
+    let transport = listen.split_once("://").map_or("tcp", |(t, _)| t);
+    assert_eq!(listening["transport"], transport, "{listening}");
     let port = port_in(listening["addr"].as_str().expect("addr"));
     (p, lines, port)
 }
@@ -249,25 +256,11 @@ fn ncat_ssl_send_only_through_a_tls_relay_loses_nothing() {
 fn udp_to_udp_datagrams_exact_in_count_and_content() {
     const N: usize = 200;
     let (_far, mut far_out, addr) = listening_peer(&["udp-echo"]);
-    let (_relay, mut lines, port) = {
-        let mut cmd = socklab();
-        cmd.args([
-            "relay",
-            "udp://127.0.0.1:0",
-            &format!("udp://{addr}"),
-            "--json",
-        ])
-        .args(["--sync-view", "--idle-timeout", "3s"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-        let mut p = Proc::spawn(cmd, "socklab relay udp://");
-        let mut lines = Lines::new(p.stdout());
-        let l = next(&mut lines, "listening");
-        assert_eq!(l["transport"], "udp", "{l}");
-        let port = port_in(l["addr"].as_str().expect("addr"));
-        (p, lines, port)
-    };
+    let (_relay, mut lines, port) = relay_json_on(
+        "udp://127.0.0.1:0",
+        &format!("udp://{addr}"),
+        &["--sync-view", "--idle-timeout", "3s"],
+    );
     let (_c, mut c_out) = peer(&["udp-send", &port.to_string(), &N.to_string()]);
     c_out.wait_for(&format!("udp ok {N}"));
     // Forgotten after the idle time, with the counts of both directions.
@@ -422,20 +415,11 @@ fn several_clients_at_once_keep_their_ids_apart() {
 #[test]
 fn drop_100_drops_every_datagram_and_says_so() {
     let (_far, _, addr) = listening_peer(&["udp-echo"]);
-    let mut cmd = socklab();
-    cmd.args([
-        "relay",
+    let (_relay, mut lines, port) = relay_json_on(
         "udp://127.0.0.1:0",
         &format!("udp://{addr}"),
-        "--json",
-    ])
-    .args(["--drop", "100"])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit());
-    let mut relay = Proc::spawn(cmd, "socklab relay --drop 100");
-    let mut lines = Lines::new(relay.stdout());
-    let port = port_in(next(&mut lines, "listening")["addr"].as_str().unwrap());
+        &["--drop", "100"],
+    );
     let (_c, mut c_out) = peer(&["udp-blast", &port.to_string(), "5"]);
     c_out.wait_for("sent 5");
     for total in 1..=5 {
@@ -749,21 +733,11 @@ fn drop_50_forwards_the_rest_and_counts_both() {
     // datagrams, a full buffer would.
     const N: usize = 60;
     let (_far, mut far_out, addr) = listening_peer(&["udp-echo"]);
-    let mut cmd = socklab();
-    cmd.args([
-        "relay",
+    let (_relay, mut lines, port) = relay_json_on(
         "udp://127.0.0.1:0",
         &format!("udp://{addr}"),
-        "--json",
-        "--sync-view",
-    ])
-    .args(["--drop", "50"])
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::inherit());
-    let mut relay = Proc::spawn(cmd, "socklab relay --drop 50");
-    let mut lines = Lines::new(relay.stdout());
-    let port = port_in(next(&mut lines, "listening")["addr"].as_str().unwrap());
+        &["--sync-view", "--drop", "50"],
+    );
     let (_c, mut c_out) = peer(&["udp-blast", &port.to_string(), &N.to_string()]);
     c_out.wait_for(&format!("sent {N}"));
     // Each datagram towards the target is one event, relayed or dropped.
