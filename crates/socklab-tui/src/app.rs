@@ -982,6 +982,8 @@ impl App {
             | EventKind::Resolved { .. }
             | EventKind::Detected { .. }
             | EventKind::HalfClosed { .. }
+            // `--script` runs are a command-line face's.
+            | EventKind::Step { .. }
             // Relay events: the TUI does not run a relay.
             | EventKind::Upstream { .. }
             | EventKind::Relayed { .. }
