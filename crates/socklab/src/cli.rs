@@ -241,6 +241,11 @@ pub struct ConnectArgs {
     /// payload over IPv4, so no datagram is fragmented)
     #[arg(long, value_name = "N", default_value_t = 1472)]
     pub packet_size: usize,
+    /// Run the steps of FILE over the connection, then exit: send DATA, expect [DUR]
+    /// PATTERN (text, hex:, re:), wait DUR, timeout DUR, close. Exits 0 when every step
+    /// passed, 3 when an expect failed
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "repeat", "checksum"])]
+    pub script: Option<PathBuf>,
     #[command(flatten)]
     pub reply: ReplyArgs,
     #[command(flatten)]

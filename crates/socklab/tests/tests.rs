@@ -20,6 +20,7 @@ mod ports;
 mod relay;
 mod replies;
 mod scan;
+mod script;
 mod seed;
 mod send;
 mod subnet;

@@ -38,6 +38,9 @@ pub fn connect_options(ep: &Endpoint, c: &ConnectOpts) -> anyhow::Result<Connect
 }
 
 pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = args.script.clone() {
+        return super::script::run(args, &path).await;
+    }
     let ep = args.endpoint.clone();
     let opts = connect_options(&ep, &args.connect)?;
     let datagram = ep.scheme().is_datagram();
