@@ -984,6 +984,7 @@ impl App {
             | EventKind::HalfClosed { .. }
             // `--script` runs are a command-line face's.
             | EventKind::Step { .. }
+            | EventKind::Reconnecting { .. }
             // Relay events: the TUI does not run a relay.
             | EventKind::Upstream { .. }
             | EventKind::Relayed { .. }

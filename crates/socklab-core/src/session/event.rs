@@ -157,6 +157,13 @@ pub enum EventKind {
     Connecting { addr: SocketAddr },
     /// One attempt failed; others may still succeed.
     ConnectFailed { addr: SocketAddr, reason: String },
+    /// `--reconnect`: the connection is gone (or an attempt failed), and the next attempt
+    /// starts after `delay_ms`; `attempt` counts from 1 since the last good connection.
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u64,
+        reason: String,
+    },
     /// A server socket is ready.
     Listening { addr: Addr, transport: Scheme },
     /// Where clients can reach a server that listens on every interface.
