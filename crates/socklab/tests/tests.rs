@@ -17,6 +17,7 @@ mod listen;
 mod netns;
 mod ping;
 mod ports;
+mod reconnect;
 mod relay;
 mod replies;
 mod scan;

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use socklab_core::codec::{hexdump, text::push_visible};
+use socklab_core::error::humanize;
 use socklab_core::script::StepKind;
 use socklab_core::session::{
     format_time, Data, Direction, Event, EventKind, Peer, Scheme, TimeFormat,
@@ -202,6 +203,15 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
             write!(line, "{host} is {}", list.join(", "))
         }
         EventKind::Connecting { addr } => write!(line, "connecting to {addr}"),
+        EventKind::Reconnecting {
+            attempt,
+            delay_ms,
+            reason,
+        } => write!(
+            line,
+            "{reason}; reconnecting in {} (attempt {attempt})",
+            humanize(std::time::Duration::from_millis(*delay_ms))
+        ),
         EventKind::ConnectFailed { addr, reason } => write!(line, "{addr}: {reason}"),
         EventKind::Listening { addr, transport } => {
             let which = match addr.ip() {
