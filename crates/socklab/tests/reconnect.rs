@@ -128,3 +128,18 @@ fn reconnect_is_refused_for_datagrams() {
     let out = run(&["connect", "127.0.0.1:9", "--reconnect", "soon"], b"");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+#[test]
+fn ending_while_still_refused_exits_1_with_the_failure() {
+    let refused = RefusedPort::new();
+    let addr = format!("127.0.0.1:{}", refused.port);
+    // Empty stdin: our end of input comes while the session waits to retry.
+    let out = run(
+        &["connect", &addr, "--reconnect=100ms", "--show", "text"],
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+    assert!(text(&out.stdout).contains("reconnecting in 100ms (attempt 1)"));
+}

@@ -579,6 +579,10 @@ struct Engine {
     hub: Option<std::sync::Arc<super::broker::Hub>>,
     /// A reconnecting client: the bytes (in, out) of its earlier connections.
     counted: (u64, u64),
+    /// The face asked for a half-close (stdin ended). Noted when asked rather than when the
+    /// writer has done it: a quick peer can answer our end of stream with its close before
+    /// the writer's report arrives, and that close must still count as the one we asked for.
+    shutdown_asked: bool,
 }
 
 /// Why [`Engine::run`] returned.
@@ -609,6 +613,7 @@ impl Engine {
             served: 0,
             hub,
             counted: (0, 0),
+            shutdown_asked: false,
         }
     }
 
@@ -726,7 +731,7 @@ impl Engine {
                         if client {
                             end = RunEnd::Gone {
                                 reason: reason.clone(),
-                                ours: handle.write_shut,
+                                ours: handle.write_shut || self.shutdown_asked,
                                 counted: (0, 0),
                             };
                         }
@@ -807,6 +812,7 @@ impl Engine {
                 }
             }
             Command::ShutdownWrite(to) => {
+                self.shutdown_asked = true;
                 if let Ok(ids) = self.targets(&to) {
                     for id in ids {
                         if let Some(p) = self.peers.get(&id) {
@@ -851,11 +857,18 @@ async fn reconnecting(
     let mut engine = Engine::new(cfg, ev_tx.clone());
     let mut attempt: u32 = 0;
     let mut delay = first;
+    // The failed attempt we are waiting to retry: if the face ends the session before a
+    // connection is back, that failure is the session's outcome (exit 1, not 0).
+    let mut failed: Option<Error>;
     loop {
         let reason = match opened {
             // A bad CA file or socket path will not fix itself by waiting.
             Err(e) if e.is_usage() => return Err(e),
-            Err(e) => e.to_string(),
+            Err(e) => {
+                let reason = e.to_string();
+                failed = Some(e);
+                reason
+            }
             Ok(Opened::Datagram(..)) => {
                 return Err(Error::Unsupported {
                     what: "--reconnect over a datagram transport: it has no connection to lose"
@@ -865,6 +878,7 @@ async fn reconnecting(
             Ok(Opened::Stream(stream)) => {
                 attempt = 0;
                 delay = first;
+                failed = None;
                 // The same peer, whichever connection carries it.
                 engine.next_id = 1;
                 engine.add_peer(stream).await;
@@ -892,7 +906,7 @@ async fn reconnecting(
             _ = until_quit(&mut cmd_rx, &ev_tx) => false,
         };
         if !slept {
-            return Ok(());
+            return failed.map_or(Ok(()), Err);
         }
         delay = (delay * 2).min(RECONNECT_MAX);
         let (report_tx, mut report_rx) = mpsc::unbounded_channel();
@@ -909,7 +923,7 @@ async fn reconnecting(
         }
         match attempted {
             Some(o) => opened = o,
-            None => return Ok(()),
+            None => return failed.map_or(Ok(()), Err),
         }
     }
 }
