@@ -403,6 +403,142 @@ pub(crate) fn escape_tail(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::InputOptions;
+    use crate::endpoint::Endpoint;
+    use crate::session::SessionConfig;
+    use crate::transport::ConnectOptions;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A loopback server that writes each of `chunks` after reading one byte from the
+    /// client (so a chunk answers a `send`), then waits for the client to close.
+    async fn chunked_server(chunks: Vec<&'static [u8]>) -> (Endpoint, JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut one = [0u8; 1];
+            for chunk in chunks {
+                s.read_exact(&mut one).await.unwrap();
+                s.write_all(chunk).await.unwrap();
+            }
+            let mut rest = Vec::new();
+            let _ = s.read_to_end(&mut rest).await;
+        });
+        (Endpoint::parse_connect(&addr.to_string()).unwrap(), server)
+    }
+
+    async fn play(script: &str, ep: Endpoint) -> (Outcome, Vec<Event>) {
+        let script = super::super::parse(script, "t", &InputOptions::default()).unwrap();
+        let session = Session::connect(ep, ConnectOptions::default(), SessionConfig::default());
+        let mut running = run(script, session, Encoding::UTF8);
+        let mut seen = Vec::new();
+        while let Some(ev) = running.events.recv().await {
+            seen.push(ev);
+        }
+        (running.outcome.await.unwrap(), seen)
+    }
+
+    fn received(bytes: &'static [u8]) -> Event {
+        Event::now(EventKind::Received {
+            peer: crate::session::Peer {
+                id: 1,
+                addr: crate::session::Addr::Ip("127.0.0.1:7".parse().unwrap()),
+            },
+            data: crate::session::Data::new(Bytes::from_static(bytes), String::new()),
+        })
+    }
+
+    #[tokio::test]
+    async fn expects_read_one_stream_whatever_the_reads() {
+        let (ev_tx, events) = mpsc::channel(16);
+        let (commands, _cmd_rx) = mpsc::channel(16);
+        let (forward, _seen) = mpsc::channel(64);
+        let mut r = Runner {
+            commands,
+            events,
+            forward,
+            encoding: Encoding::UTF8,
+            unread: Vec::new(),
+            closed: None,
+            ended: false,
+            connected: true,
+        };
+        for chunk in [&b"O"[..], b"K\r\nNE", b"XT 42\n"] {
+            ev_tx.send(received(chunk)).await.unwrap();
+        }
+        let far = Instant::now() + Duration::from_secs(60);
+        let wait = Duration::from_secs(60);
+        let opts = InputOptions::default();
+        let pattern = |spec: &str| crate::codec::pattern::Pattern::parse(spec, &opts).unwrap();
+        let ok = pattern("OK\\r\\n");
+        let got = r.expect(&ok, far, wait).await.unwrap();
+        assert_eq!(got.matched.as_deref(), Some("OK\r\n"));
+        let next = pattern("NEXT");
+        assert_eq!(
+            r.expect(&next, far, wait).await.unwrap().matched.as_deref(),
+            Some("NEXT")
+        );
+        // `^` is the first byte not yet matched.
+        let num = pattern(r"re:^ (\d+)");
+        assert_eq!(
+            r.expect(&num, far, wait).await.unwrap().matched.as_deref(),
+            Some(" 42")
+        );
+        // The stream ends: an expect fails at once, with what was left.
+        drop(ev_tx);
+        let more = pattern("more");
+        assert_eq!(
+            r.expect(&more, far, wait).await.unwrap_err(),
+            FailReason::PeerClosed
+        );
+        assert_eq!(escape_tail(&r.unread), "\\n");
+    }
+
+    #[tokio::test]
+    async fn a_script_runs_over_a_real_connection() {
+        let (ep, server) = chunked_server(vec![b"O", b"K\r\nNEXT", b" 42\n"]).await;
+        let (outcome, events) = play(
+            "timeout 10s\nsend 1\nsend 2\nexpect OK\\r\\n\nexpect NEXT\nsend 3\nexpect re:^ (\\d+)\n",
+            ep,
+        )
+        .await;
+        assert!(matches!(outcome, Outcome::Passed), "{outcome:?}");
+        let steps: Vec<_> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Step { ok, matched, .. } => Some((*ok, matched.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(steps.len(), 6);
+        assert!(steps.iter().all(|(ok, _)| *ok));
+        assert_eq!(steps[2].1.as_deref(), Some("OK\r\n"));
+        assert_eq!(steps[3].1.as_deref(), Some("NEXT"));
+        // `^` is the first byte not yet matched: what came after NEXT.
+        assert_eq!(steps[5].1.as_deref(), Some(" 42"));
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_expect_stops_the_script_and_says_what_came() {
+        let (ep, server) = chunked_server(vec![b"NO\r\n"]).await;
+        let (outcome, events) = play("send x\nexpect 300ms OK\nsend never\n", ep).await;
+        let Outcome::Failed(f) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!((f.index, f.total, f.line), (2, 3, 2));
+        assert_eq!(f.reason, FailReason::Timeout(Duration::from_millis(300)));
+        assert_eq!(f.received, "NO\\r\\n");
+        assert!(f
+            .to_string()
+            .contains("step 2/3 (line 2) expect \"OK\" failed"));
+        let sent: usize = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Sent { .. }))
+            .count();
+        assert_eq!(sent, 1, "the step after the failure never ran");
+        server.await.unwrap();
+    }
 
     #[test]
     fn the_tail_is_escaped_and_short() {
