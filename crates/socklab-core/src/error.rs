@@ -176,6 +176,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A `--script` file that does not parse: a step with an unknown verb or a bad argument.
+    #[error("bad script {path}:{line}:{column}: {reason}; expected one step a line: send DATA, expect [DUR] PATTERN, wait DUR, timeout DUR or close")]
+    Script {
+        path: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+
     /// A `re:` pattern that does not compile.
     #[error("bad regular expression '{input}': {reason}; expected the syntax of Rust's regex crate, e.g. 're:^LOGIN (\\w+)'")]
     Regex { input: String, reason: String },
@@ -208,6 +217,7 @@ impl Error {
                 | Error::Frame { .. }
                 | Error::Reply { .. }
                 | Error::Rules { .. }
+                | Error::Script { .. }
         )
     }
 

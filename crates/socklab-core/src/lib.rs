@@ -6,12 +6,14 @@
 //! - [`cidr`]: address ranges (`10.0.0.0/8`) for `--allow`/`--deny` and the subnet calculator.
 //! - [`session`]: the engine. Faces send [`session::Command`]s and read [`session::Event`]s;
 //!   no face opens a socket itself.
+//! - [`script`]: `--script` files of send / expect / wait steps, run over a session.
 
 pub mod addr;
 pub mod cidr;
 pub mod codec;
 pub mod endpoint;
 pub mod error;
+pub mod script;
 pub mod session;
 pub mod transport;
 

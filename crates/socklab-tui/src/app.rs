@@ -982,6 +982,9 @@ impl App {
             | EventKind::Resolved { .. }
             | EventKind::Detected { .. }
             | EventKind::HalfClosed { .. }
+            // `--script` runs are a command-line face's.
+            | EventKind::Step { .. }
+            | EventKind::Reconnecting { .. }
             // Relay events: the TUI does not run a relay.
             | EventKind::Upstream { .. }
             | EventKind::Relayed { .. }

@@ -241,6 +241,17 @@ pub struct ConnectArgs {
     /// payload over IPv4, so no datagram is fragmented)
     #[arg(long, value_name = "N", default_value_t = 1472)]
     pub packet_size: usize,
+    /// Run the steps of FILE over the connection, then exit: send DATA, expect [DUR]
+    /// PATTERN (text, hex:, re:), wait DUR, timeout DUR, close. Exits 0 when every step
+    /// passed, 3 when an expect failed
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "repeat", "checksum"])]
+    pub script: Option<PathBuf>,
+    /// tcp, tls, unix: when the peer goes away (or a connect attempt fails), connect again
+    /// after DUR, doubling up to 30s, as the same session (default 1s; write
+    /// --reconnect=DUR before the endpoint)
+    #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "1s",
+          value_parser = parse_duration, conflicts_with = "script")]
+    pub reconnect: Option<Duration>,
     #[command(flatten)]
     pub reply: ReplyArgs,
     #[command(flatten)]

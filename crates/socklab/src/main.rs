@@ -1,8 +1,8 @@
 //! socklab: a network debugging assistant. This file only wires the pieces together: parse
 //! the command line, run the command, map its outcome to an exit status in one place.
 //!
-//! Exit status: 0 success, 1 a network or I/O failure, 2 a usage error. clap's own usage
-//! errors already exit 2.
+//! Exit status: 0 success, 1 a network or I/O failure, 2 a usage error, 3 a `--script`
+//! expect that failed. clap's own usage errors already exit 2.
 
 mod cli;
 mod commands;

@@ -88,7 +88,14 @@ pub struct SessionConfig {
     pub verify: Option<Checksum>,
     /// `--reply`/`--rules`: answer received messages that match.
     pub replies: Option<Arc<Replies>>,
+    /// Stream client (`--reconnect`): when the peer goes away or a connect attempt fails,
+    /// try again after this long, doubling up to [`RECONNECT_MAX`], until it connects.
+    pub reconnect: Option<Duration>,
 }
+
+/// The longest pause between reconnect attempts: a server down for an hour is retried
+/// twice a minute, not once an hour, and a restart is noticed within half a minute.
+pub const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
 impl Default for SessionConfig {
     fn default() -> SessionConfig {
@@ -106,6 +113,7 @@ impl Default for SessionConfig {
             frame: None,
             verify: None,
             replies: None,
+            reconnect: None,
         }
     }
 }
@@ -177,11 +185,15 @@ impl Session {
             drop(report);
             // Every step is shown before the outcome.
             let _ = forward.await;
+            if let Some(first) = cfg.reconnect {
+                return reconnecting(target, opts, cfg, first, opened, ev_tx, cmd_rx).await;
+            }
             match opened? {
                 Opened::Stream(stream) => {
                     let mut engine = Engine::new(cfg, ev_tx);
                     engine.add_peer(stream).await;
-                    engine.run(cmd_rx, None, true).await;
+                    let mut cmd_rx = cmd_rx;
+                    engine.run(&mut cmd_rx, None, true).await;
                 }
                 Opened::Datagram(sock, dest) => {
                     datagram::run_client(sock, dest, cfg, ev_tx, cmd_rx).await;
@@ -231,7 +243,8 @@ impl Session {
             } = start_accepting(listener, &cfg.access, &ev_tx).await?;
             let mut engine = Engine::new(cfg, ev_tx);
             engine.acceptors = tasks;
-            engine.run(cmd_rx, Some(clients), false).await;
+            let mut cmd_rx = cmd_rx;
+            engine.run(&mut cmd_rx, Some(clients), false).await;
             Ok(())
         });
         Session {
@@ -598,6 +611,25 @@ struct Engine {
     served: u64,
     /// `--broker`: the clients that hear each other.
     hub: Option<std::sync::Arc<super::broker::Hub>>,
+    /// A reconnecting client: the bytes (in, out) of its earlier connections.
+    counted: (u64, u64),
+    /// The face asked for a half-close (stdin ended). Noted when asked rather than when the
+    /// writer has done it: a quick peer can answer our end of stream with its close before
+    /// the writer's report arrives, and that close must still count as the one we asked for.
+    shutdown_asked: bool,
+}
+
+/// Why [`Engine::run`] returned.
+enum RunEnd {
+    /// The face quit, or the session is otherwise over.
+    Quit,
+    /// A client's one connection ended; `ours` when we had shut down our sending side
+    /// first (stdin ended, `/eof`): the end the user asked for, not the peer going away.
+    Gone {
+        reason: CloseReason,
+        ours: bool,
+        counted: (u64, u64),
+    },
 }
 
 impl Engine {
@@ -614,6 +646,8 @@ impl Engine {
             acceptors: Vec::new(),
             served: 0,
             hub,
+            counted: (0, 0),
+            shutdown_asked: false,
         }
     }
 
@@ -658,6 +692,7 @@ impl Engine {
                 idle_timeout: self.cfg.idle_timeout,
                 events: self.events.clone(),
                 ended: self.ended_tx.clone(),
+                counted: self.counted,
             },
         );
         self.peers.insert(id, handle);
@@ -671,10 +706,11 @@ impl Engine {
 
     async fn run(
         &mut self,
-        mut commands: mpsc::Receiver<Command>,
+        commands: &mut mpsc::Receiver<Command>,
         mut accepted: Option<mpsc::Receiver<Stream>>,
         client: bool,
-    ) {
+    ) -> RunEnd {
+        let mut end = RunEnd::Quit;
         loop {
             tokio::select! {
                 cmd = commands.recv() => match cmd {
@@ -726,6 +762,13 @@ impl Engine {
                         continue;
                     }
                     if let Some(handle) = self.peers.remove(&id) {
+                        if client {
+                            end = RunEnd::Gone {
+                                reason: reason.clone(),
+                                ours: handle.write_shut || self.shutdown_asked,
+                                counted: (0, 0),
+                            };
+                        }
                         // The reader is done; dropping our sender lets the writer finish
                         // what is queued and close.
                         let clean = matches!(
@@ -738,6 +781,11 @@ impl Engine {
                             handle.abort();
                             handle.closed_event(reason)
                         };
+                        if let (RunEnd::Gone { counted, .. }, EventKind::Closed { bytes_in, bytes_out, .. }) =
+                            (&mut end, &ev.kind)
+                        {
+                            *counted = (*bytes_in, *bytes_out);
+                        }
                         let _ = self.events.send(ev).await;
                     }
                     if client || (self.cfg.once && self.served > 0 && self.peers.is_empty()) {
@@ -751,6 +799,7 @@ impl Engine {
             let closed = handle.drain(DRAIN_LIMIT).await;
             let _ = self.events.send(closed).await;
         }
+        end
     }
 
     fn targets(&self, to: &Target) -> std::result::Result<Vec<PeerId>, String> {
@@ -797,6 +846,7 @@ impl Engine {
                 }
             }
             Command::ShutdownWrite(to) => {
+                self.shutdown_asked = true;
                 if let Ok(ids) = self.targets(&to) {
                     for id in ids {
                         if let Some(p) = self.peers.get(&id) {
@@ -821,6 +871,114 @@ impl Engine {
                 }
             },
             Command::Quit => {}
+        }
+    }
+}
+
+/// `--reconnect`: a client session that outlives its connections. When the peer goes
+/// away or an attempt fails, it waits (doubling from `first` up to [`RECONNECT_MAX`]) and
+/// connects again, as the same peer `#1` with its byte counts carried on, until the face
+/// ends it: quit, or our own half-close (stdin ended) followed by the peer's close.
+async fn reconnecting(
+    target: Endpoint,
+    opts: ConnectOptions,
+    cfg: SessionConfig,
+    first: Duration,
+    mut opened: Result<Opened>,
+    ev_tx: mpsc::Sender<Event>,
+    mut cmd_rx: mpsc::Receiver<Command>,
+) -> Result<()> {
+    let mut engine = Engine::new(cfg, ev_tx.clone());
+    let mut attempt: u32 = 0;
+    let mut delay = first;
+    // The failed attempt we are waiting to retry: if the face ends the session before a
+    // connection is back, that failure is the session's outcome (exit 1, not 0).
+    let mut failed: Option<Error>;
+    loop {
+        let reason = match opened {
+            // A bad CA file or socket path will not fix itself by waiting.
+            Err(e) if e.is_usage() => return Err(e),
+            Err(e) => {
+                let reason = e.to_string();
+                failed = Some(e);
+                reason
+            }
+            Ok(Opened::Datagram(..)) => {
+                return Err(Error::Unsupported {
+                    what: "--reconnect over a datagram transport: it has no connection to lose"
+                        .into(),
+                })
+            }
+            Ok(Opened::Stream(stream)) => {
+                attempt = 0;
+                delay = first;
+                failed = None;
+                // The same peer, whichever connection carries it.
+                engine.next_id = 1;
+                engine.add_peer(stream).await;
+                match engine.run(&mut cmd_rx, None, true).await {
+                    RunEnd::Quit | RunEnd::Gone { ours: true, .. } => return Ok(()),
+                    RunEnd::Gone {
+                        reason, counted, ..
+                    } => {
+                        engine.counted = counted;
+                        reason.describe()
+                    }
+                }
+            }
+        };
+        attempt = attempt.saturating_add(1);
+        let _ = ev_tx
+            .send(Event::now(EventKind::Reconnecting {
+                attempt,
+                delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                reason,
+            }))
+            .await;
+        let slept = tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = until_quit(&mut cmd_rx, &ev_tx) => false,
+        };
+        if !slept {
+            return failed.map_or(Ok(()), Err);
+        }
+        delay = (delay * 2).min(RECONNECT_MAX);
+        let (report_tx, mut report_rx) = mpsc::unbounded_channel();
+        let mut report = move |kind: EventKind| {
+            let _ = report_tx.send(Event::now(kind));
+        };
+        let attempted = tokio::select! {
+            o = open(&target, &opts, &mut report) => Some(o),
+            _ = until_quit(&mut cmd_rx, &ev_tx) => None,
+        };
+        drop(report);
+        while let Ok(ev) = report_rx.try_recv() {
+            let _ = ev_tx.send(ev).await;
+        }
+        match attempted {
+            Some(o) => opened = o,
+            None => return failed.map_or(Ok(()), Err),
+        }
+    }
+}
+
+/// While no connection is up: returns when the face ends the session (quit, or its own
+/// half-close: there is nothing more to send, so nothing to reconnect for). Data sent
+/// meanwhile is refused with an error event rather than held for a peer that may never
+/// come back.
+async fn until_quit(commands: &mut mpsc::Receiver<Command>, events: &mpsc::Sender<Event>) {
+    loop {
+        match commands.recv().await {
+            None | Some(Command::Quit) | Some(Command::ShutdownWrite(_)) => return,
+            Some(Command::Send { .. } | Command::SendPieces { .. }) => {
+                let _ = events
+                    .send(Event::now(EventKind::Error {
+                        peer: None,
+                        message: "not sent: not connected (reconnecting)".into(),
+                    }))
+                    .await;
+            }
+            Some(Command::Kick(_)) => {}
         }
     }
 }

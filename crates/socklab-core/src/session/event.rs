@@ -157,6 +157,13 @@ pub enum EventKind {
     Connecting { addr: SocketAddr },
     /// One attempt failed; others may still succeed.
     ConnectFailed { addr: SocketAddr, reason: String },
+    /// `--reconnect`: the connection is gone (or an attempt failed), and the next attempt
+    /// starts after `delay_ms`; `attempt` counts from 1 since the last good connection.
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u64,
+        reason: String,
+    },
     /// A server socket is ready.
     Listening { addr: Addr, transport: Scheme },
     /// Where clients can reach a server that listens on every interface.
@@ -266,6 +273,29 @@ pub enum EventKind {
     Notice { message: String },
     /// Something the user must not miss, though the session goes on (`--insecure`).
     Warning { message: String },
+    /// `--script`: a step ran. `index` counts from 1 of `total`; `line` is where the step
+    /// is in the file; `ms` how long it took (an expect: until it matched or gave up).
+    Step {
+        index: usize,
+        total: usize,
+        line: usize,
+        kind: crate::script::StepKind,
+        /// The step's argument as written.
+        text: String,
+        ok: bool,
+        ms: u64,
+        /// A send: the bytes it sent.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        len: Option<usize>,
+        /// An expect that matched: the match, as text.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        matched: Option<String>,
+        /// A step that failed: why, and what had been received instead (escaped).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        received: Option<String>,
+    },
     /// Something failed that the user should see; the session may go on.
     Error {
         #[serde(skip_serializing_if = "Option::is_none")]

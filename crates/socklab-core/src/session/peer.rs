@@ -161,6 +161,9 @@ pub(crate) struct PeerSetup {
     pub idle_timeout: Option<std::time::Duration>,
     pub events: mpsc::Sender<Event>,
     pub ended: mpsc::UnboundedSender<Ended>,
+    /// Bytes (in, out) that earlier connections of this peer counted: a client that
+    /// reconnects (`--reconnect`) keeps one tally for the whole session.
+    pub counted: (u64, u64),
 }
 
 pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
@@ -175,11 +178,14 @@ pub(crate) fn spawn(stream: Stream, setup: PeerSetup) -> PeerHandle {
         idle_timeout,
         events,
         ended,
+        counted,
     } = setup;
     let inbox = broker.as_ref().map(|hub| hub.join(peer.id));
     let (rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::channel(WRITE_QUEUE);
     let counters = Arc::new(Counters::default());
+    counters.bytes_in.store(counted.0, Ordering::Relaxed);
+    counters.bytes_out.store(counted.1, Ordering::Relaxed);
     counters.touch();
     let idle = idle_timeout.map(|limit| {
         tokio::spawn(idle_watch(peer.id, counters.clone(), limit, ended.clone())).abort_handle()

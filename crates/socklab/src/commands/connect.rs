@@ -38,9 +38,19 @@ pub fn connect_options(ep: &Endpoint, c: &ConnectOpts) -> anyhow::Result<Connect
 }
 
 pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = args.script.clone() {
+        return super::script::run(args, &path).await;
+    }
     let ep = args.endpoint.clone();
     let opts = connect_options(&ep, &args.connect)?;
     let datagram = ep.scheme().is_datagram();
+    if datagram && args.reconnect.is_some() {
+        return Err(UsageError(format!(
+            "--reconnect applies to connections (tcp, tls, unix), and '{ep}' is {}, which has none to lose; expected a stream endpoint",
+            ep.scheme().name()
+        ))
+        .into());
+    }
     if datagram {
         if args.packet_size == 0 {
             return Err(UsageError(
@@ -59,6 +69,7 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
     let t = Terminals::detect();
     if mode::raw_pipe(&args.data, &t)
         && replies.is_none()
+        && args.reconnect.is_none()
         && matches!(ep.scheme(), Scheme::Tcp | Scheme::Unix)
     {
         return raw(ep, opts, &args).await;
@@ -78,7 +89,9 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<ExitCode> {
         linger: args.wait,
         // In a pipe, a peer that closes first still gets every byte of stdin (as the raw
         // pipe does); on a terminal, the peer closing ends the session, as in nc.
-        finish_sending: !t.interactive() && !args.no_shutdown,
+        // With --reconnect, a peer that closes is reconnected to at once instead.
+        finish_sending: !t.interactive() && !args.no_shutdown && args.reconnect.is_none(),
+        reconnect: args.reconnect,
         frame,
         verify,
         replies,

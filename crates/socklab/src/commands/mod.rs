@@ -6,6 +6,7 @@ pub mod face;
 pub mod interactive;
 pub mod listen;
 pub mod relay;
+pub mod script;
 pub mod send;
 pub mod tui;
 pub mod web;

@@ -116,9 +116,11 @@ impl Printer {
                 }
                 (EventKind::Sent { .. }, _) => {}
                 // A warning (--insecure) is as loud as an error: a pipe must not hide it.
-                (EventKind::Error { .. } | EventKind::Warning { .. }, _) => {
-                    self.status(ev, &mut r.err)
-                }
+                // A script's steps are its result: shown even when the data is piped.
+                (
+                    EventKind::Error { .. } | EventKind::Warning { .. } | EventKind::Step { .. },
+                    _,
+                ) => self.status(ev, &mut r.err),
                 _ if self.opts.verbose => self.status(ev, &mut r.err),
                 _ => {}
             }

@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 
 use socklab_core::codec::{hexdump, text::push_visible};
+use socklab_core::error::humanize;
+use socklab_core::script::StepKind;
 use socklab_core::session::{
     format_time, Data, Direction, Event, EventKind, Peer, Scheme, TimeFormat,
 };
@@ -201,6 +203,15 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
             write!(line, "{host} is {}", list.join(", "))
         }
         EventKind::Connecting { addr } => write!(line, "connecting to {addr}"),
+        EventKind::Reconnecting {
+            attempt,
+            delay_ms,
+            reason,
+        } => write!(
+            line,
+            "{reason}; reconnecting in {} (attempt {attempt})",
+            humanize(std::time::Duration::from_millis(*delay_ms))
+        ),
         EventKind::ConnectFailed { addr, reason } => write!(line, "{addr}: {reason}"),
         EventKind::Listening { addr, transport } => {
             let which = match addr.ip() {
@@ -403,6 +414,43 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
             way(*direction),
             bytes(*len as u64)
         ),
+        EventKind::Step {
+            index,
+            total,
+            line: at,
+            kind,
+            text,
+            ok,
+            ms,
+            len,
+            reason,
+            received,
+            ..
+        } => {
+            let mut what = format!("step {index}/{total} {}", kind.name());
+            if !text.is_empty() {
+                let _ = write!(what, " \"{text}\"");
+            }
+            match (ok, reason) {
+                (true, _) => match kind {
+                    StepKind::Send => {
+                        write!(line, "{what}: sent {}", bytes(len.unwrap_or(0) as u64))
+                    }
+                    StepKind::Expect => write!(line, "{what}: matched after {ms}ms"),
+                    StepKind::Wait => write!(line, "{what}: waited"),
+                    StepKind::Close => write!(line, "{what}: the peer closed after {ms}ms"),
+                },
+                (false, reason) => {
+                    code = ERROR;
+                    write!(
+                        line,
+                        "{what} (line {at}) failed after {ms}ms: {}; received instead: \"{}\"",
+                        reason.as_deref().unwrap_or("failed"),
+                        received.as_deref().unwrap_or("")
+                    )
+                }
+            }
+        }
         EventKind::Error { peer, message } => {
             code = ERROR;
             match peer {

@@ -1,0 +1,145 @@
+//! `connect --reconnect [DUR]`: the client session outlives its connections. Against a
+//! python server that drops its first client (tests/reconnect_peer.py), and a refused
+//! port that starts listening later. Readiness comes from printed lines, not sleeps.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+/// `socklab connect` with `--json`, stdin and stdout piped.
+fn connect(port: u16, extra: &[&str]) -> (Proc, Lines) {
+    let mut cmd = socklab();
+    cmd.arg("connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--json"])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut p = Proc::spawn(cmd, "socklab connect");
+    let lines = Lines::new(p.stdout());
+    (p, lines)
+}
+
+#[test]
+fn a_dropped_connection_is_reconnected_as_the_same_peer_with_its_counts() {
+    let mut py = Command::new(python3());
+    py.arg(fixture("reconnect_peer.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut server = Proc::spawn(py, "reconnect_peer.py");
+    let mut peer = Lines::new(server.stdout());
+    let port = port_in(&peer.wait_for("listening on"));
+
+    let (mut client, mut lines) = connect(port, &["--reconnect=100ms"]);
+    let mut stdin = client.stdin();
+    let first = next(&mut lines, "connected");
+    stdin.write_all(b"one\n").expect("write");
+    peer.wait_for("first got one");
+
+    let attempt = next(&mut lines, "reconnecting");
+    assert_eq!(attempt["attempt"], 1, "{attempt}");
+    assert_eq!(attempt["delay_ms"], 100, "{attempt}");
+    assert!(
+        attempt["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("closed by peer")),
+        "{attempt}"
+    );
+    let second = next(&mut lines, "connected");
+    assert_eq!(first["peer"], 1);
+    assert_eq!(second["peer"], 1, "the same peer after reconnecting");
+
+    stdin.write_all(b"two\n").expect("write");
+    peer.wait_for("second got two");
+    let echo = next(&mut lines, "received");
+    assert_eq!(echo["text"], "echo: two\n", "{echo}");
+
+    // Our own end of input: the peer closes after it, and that is not reconnected.
+    drop(stdin);
+    peer.wait_for("done");
+    assert!(client.wait().success());
+    lines.rest();
+    let closed = all(&lines, "closed");
+    assert_eq!(closed.len(), 2, "{closed:?}");
+    assert_eq!(
+        (
+            closed[0]["bytes_in"].as_u64(),
+            closed[0]["bytes_out"].as_u64()
+        ),
+        (Some(0), Some(4))
+    );
+    // The last count covers both connections: 4 + 4 bytes out, the 10-byte echo in.
+    assert_eq!(
+        (
+            closed[1]["bytes_in"].as_u64(),
+            closed[1]["bytes_out"].as_u64()
+        ),
+        (Some(10), Some(8))
+    );
+    assert_eq!(all(&lines, "reconnecting").len(), 1);
+}
+
+#[test]
+fn a_refused_port_is_retried_with_backoff_until_a_server_listens() {
+    let refused = RefusedPort::new();
+    let port = refused.port;
+    let (mut client, mut lines) = connect(port, &["--reconnect=100ms"]);
+    let stdin = client.stdin();
+    let one = next(&mut lines, "reconnecting");
+    let two = next(&mut lines, "reconnecting");
+    assert_eq!(
+        (one["attempt"].as_u64(), one["delay_ms"].as_u64()),
+        (Some(1), Some(100))
+    );
+    assert_eq!(
+        (two["attempt"].as_u64(), two["delay_ms"].as_u64()),
+        (Some(2), Some(200))
+    );
+    assert!(
+        one["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&format!("127.0.0.1:{port}"))),
+        "{one}"
+    );
+
+    // Now something listens there: the next attempt connects.
+    drop(refused);
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the refused port");
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        got
+    });
+    let up = next(&mut lines, "connected");
+    assert_eq!(up["peer"], 1);
+    drop(stdin);
+    assert!(client.wait().success());
+    assert_eq!(server.join().expect("server thread"), b"");
+}
+
+#[test]
+fn reconnect_is_refused_for_datagrams() {
+    let out = run(&["connect", "udp://127.0.0.1:9", "--reconnect"], b"");
+    usage_error(&out, &["--reconnect", "udp", "expected"]);
+    let out = run(&["connect", "127.0.0.1:9", "--reconnect", "soon"], b"");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn ending_while_still_refused_exits_1_with_the_failure() {
+    let refused = RefusedPort::new();
+    let addr = format!("127.0.0.1:{}", refused.port);
+    // Empty stdin: our end of input comes while the session waits to retry.
+    let out = run(
+        &["connect", &addr, "--reconnect=100ms", "--show", "text"],
+        b"",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+    assert!(text(&out.stdout).contains("reconnecting in 100ms (attempt 1)"));
+}
