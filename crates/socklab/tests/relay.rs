@@ -679,11 +679,11 @@ fn deny_keeps_a_client_from_the_target() {
     );
 }
 
-/// `--sync-view`: 4 MiB through a hex view, and every byte of it is shown, in order, with
+/// `--sync-view`: 2 MiB through a hex view, and every byte of it is shown, in order, with
 /// nothing counted as not shown.
 #[test]
 fn sync_view_shows_every_byte_of_a_fast_upload() {
-    const N: usize = 4 << 20;
+    const N: usize = 2 << 20;
     let dir = TempDir::new("relay-sync");
     let data = dir.path("data.bin");
     let bytes = random_bytes(N, 75);
