@@ -4,9 +4,10 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWrite};
 use tokio::net::{tcp, unix, TcpStream, UnixStream};
 use tokio_rustls::TlsStream;
@@ -123,12 +124,12 @@ impl ReadHalf {
     /// Read what is there into `buf`, reserving `want` bytes first. For plain sockets the
     /// buffer is reserved only once the socket is readable, so an idle peer costs no buffer
     /// (a server may hold thousands). `Ok(0)` is end of stream.
-    pub async fn read(&mut self, buf: &mut BytesMut, want: usize) -> io::Result<usize> {
+    pub async fn read<B: ReadBuf>(&mut self, buf: &mut B, want: usize) -> io::Result<usize> {
         macro_rules! ready_then_read {
             ($s:expr) => {
                 loop {
                     $s.readable().await?;
-                    buf.reserve(want);
+                    buf.make_room(want);
                     match $s.try_read_buf(buf) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                         other => return other,
@@ -142,10 +143,66 @@ impl ReadHalf {
             // Socket readiness says nothing about whether a whole record has arrived, so
             // TLS reads through its own buffer.
             ReadHalf::Tls(s) => {
-                buf.reserve(want);
+                buf.make_room(want);
                 s.read_buf(buf).await
             }
         }
+    }
+}
+
+/// A buffer a read fills: room for `n` more bytes is made first.
+pub trait ReadBuf: BufMut {
+    fn make_room(&mut self, n: usize);
+}
+
+impl ReadBuf for BytesMut {
+    fn make_room(&mut self, n: usize) {
+        self.reserve(n);
+    }
+}
+
+impl ReadBuf for Vec<u8> {
+    fn make_room(&mut self, n: usize) {
+        self.reserve(n);
+    }
+}
+
+/// Read buffers of bulk streams, handed back when the last user of a chunk drops it. The
+/// binary keeps each large buffer in a mapping of its own (bounded memory, see its
+/// `memory.rs`), so a fresh 512 KiB buffer costs a page fault per 4 KiB as the kernel fills
+/// it: a third of the hex view's time. A reused one is already mapped. One pool for every
+/// connection, and small: an idle client holds no buffer, and the pool at most `POOL_MAX`.
+static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+const POOL_MAX: usize = 8;
+
+fn pooled_buffer(capacity: usize) -> Vec<u8> {
+    let reused = POOL.lock().ok().and_then(|mut p| p.pop());
+    let mut v = reused.unwrap_or_default();
+    v.clear();
+    v.reserve(capacity);
+    v
+}
+
+fn give_back(v: Vec<u8>) {
+    if let Ok(mut pool) = POOL.lock() {
+        if pool.len() < POOL_MAX {
+            pool.push(v);
+        }
+    }
+}
+
+/// A chunk's bytes in a pooled buffer, returned to the pool when the chunk is dropped.
+struct Pooled(Vec<u8>);
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.0));
     }
 }
 
@@ -172,6 +229,9 @@ impl Chunks {
 
     /// The next chunk, or `None` at the end of the stream.
     pub async fn next(&mut self) -> io::Result<Option<Bytes>> {
+        if self.want == self.max {
+            return self.next_pooled().await;
+        }
         let n = self.rd.read(&mut self.buf, self.want).await?;
         if n == 0 {
             return Ok(None);
@@ -180,6 +240,30 @@ impl Chunks {
             self.want = (self.want * 2).min(self.max);
         }
         Ok(Some(self.buf.split().freeze()))
+    }
+
+    /// A bulk stream's chunk, read into a pooled buffer. A short read is copied out (into
+    /// a small allocation) and the buffer goes straight back: a chunk never holds a buffer
+    /// more than four times its size.
+    async fn next_pooled(&mut self) -> io::Result<Option<Bytes>> {
+        let mut v = pooled_buffer(self.max);
+        let n = match self.rd.read(&mut v, self.max).await {
+            Ok(n) => n,
+            Err(e) => {
+                give_back(v);
+                return Err(e);
+            }
+        };
+        if n == 0 {
+            give_back(v);
+            return Ok(None);
+        }
+        if n < self.max / 4 {
+            let chunk = Bytes::copy_from_slice(&v);
+            give_back(v);
+            return Ok(Some(chunk));
+        }
+        Ok(Some(Bytes::from_owner(Pooled(v))))
     }
 }
 
@@ -211,5 +295,38 @@ impl AsyncWrite for WriteHalf {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         delegate_write!(self, s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    /// 8 MiB over loopback through `Chunks`: the reads grow into the pooled bulk path, and
+    /// the chunks, held to the end (as a slow view holds them), are the bytes sent, in order.
+    #[tokio::test]
+    async fn bulk_chunks_are_the_bytes_sent() {
+        let data: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = data.clone();
+        let writer = tokio::spawn(async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.write_all(&sent).await.unwrap();
+        });
+        let (socket, _) = listener.accept().await.unwrap();
+        let (rd, _wr) = Stream::Tcp(socket).into_split();
+        let mut chunks = Chunks::new(rd, 1024, 64 * 1024);
+        let mut held = Vec::new();
+        while let Some(c) = chunks.next().await.unwrap() {
+            held.push(c);
+        }
+        writer.await.unwrap();
+        assert!(held.iter().any(|c| c.len() > 1024), "the reads grew");
+        assert_eq!(held.concat(), data);
+        // Handed back as they are dropped; the pool never grows past its bound.
+        drop(held);
+        assert!(POOL.lock().unwrap().len() <= POOL_MAX);
     }
 }
