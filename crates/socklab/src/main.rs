@@ -4,6 +4,24 @@
 //! Exit status: 0 success, 1 a network or I/O failure, 2 a usage error, 3 a `--script`
 //! expect that failed. clap's own usage errors already exit 2.
 
+/// std's `eprintln!` panics when stderr is gone (`socklab ... 2>&1 | head` after head has
+/// exited), which would turn a clean exit status into 101. Defined before the modules, this
+/// one shadows it everywhere in the binary: with no one left to read, the line is dropped.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` without the panic, as `eprintln!` above.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod input;

@@ -135,6 +135,24 @@ fn refused_exits_1_with_the_address() {
     network_error(&out, &[&addr, "refused"]);
 }
 
+/// `socklab ... 2>&1 | head` after head has gone: the error line has no reader, and the
+/// exit status must still say what happened (1), not a panic's 101.
+#[test]
+fn a_closed_stderr_keeps_the_exit_status() {
+    let refused = RefusedPort::new();
+    let mut child = socklab()
+        .args(["connect", &format!("127.0.0.1:{}", refused.port)])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn socklab");
+    // Closed before socklab can have written a line (it has not even connected yet).
+    drop(child.stderr.take());
+    let out = wait_output(child);
+    assert_eq!(out.status.code(), Some(1), "{:?}", out.status);
+}
+
 #[test]
 fn a_name_that_does_not_resolve_exits_1() {
     // .invalid is reserved (RFC 2606): it never resolves.
