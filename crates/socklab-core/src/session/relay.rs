@@ -371,6 +371,23 @@ async fn emit(events: &mpsc::Sender<Event>, kind: EventKind) {
     let _ = events.send(Event::now(kind)).await;
 }
 
+/// The answer to a command a relay cannot carry out: a kick of a client it does not have
+/// (`kick`), or anything to send (a relay only forwards).
+async fn refuse(events: &mpsc::Sender<Event>, kick: Option<PeerId>) {
+    let message = match kick {
+        Some(id) => format!("no client #{id}"),
+        None => "a relay only forwards: it sends nothing of its own".into(),
+    };
+    emit(
+        events,
+        EventKind::Error {
+            peer: None,
+            message,
+        },
+    )
+    .await;
+}
+
 async fn run_stream(
     listener: Listener,
     target: Endpoint,
@@ -405,15 +422,9 @@ async fn run_stream(
                             let _ = ev_tx.send(c.counts.closed(peer, CloseReason::Kicked)).await;
                         }
                     }
-                    None => emit(&ev_tx, EventKind::Error {
-                        peer: None,
-                        message: format!("no client #{id}"),
-                    }).await,
+                    None => refuse(&ev_tx, Some(id)).await,
                 },
-                Some(_) => emit(&ev_tx, EventKind::Error {
-                    peer: None,
-                    message: "a relay only forwards: it sends nothing of its own".into(),
-                }).await,
+                Some(_) => refuse(&ev_tx, None).await,
             },
             Some(stream) = acc_rx.recv() => {
                 if let Some(max) = max_clients {
@@ -852,16 +863,10 @@ async fn run_datagram(
                         Some(c) => {
                             let _ = ev_tx.send(c.counts.closed(c.peer.clone(), CloseReason::Kicked)).await;
                         }
-                        None => emit(&ev_tx, EventKind::Error {
-                            peer: None,
-                            message: format!("no client #{id}"),
-                        }).await,
+                        None => refuse(&ev_tx, Some(id)).await,
                     }
                 }
-                Some(_) => emit(&ev_tx, EventKind::Error {
-                    peer: None,
-                    message: "a relay only forwards: it sends nothing of its own".into(),
-                }).await,
+                Some(_) => refuse(&ev_tx, None).await,
             },
             _ = sweep.tick() => {
                 let limit = u64::try_from(forget.as_millis()).unwrap_or(u64::MAX);
@@ -1164,5 +1169,42 @@ fn what_way(dir: Direction) -> &'static str {
     match dir {
         Direction::ToClient => "to the client",
         _ => "to the target",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{self, ListenOptions};
+
+    /// What a face may ask of a relay that it cannot do: each is answered with an error
+    /// event, and the relay goes on (it still quits when told).
+    #[tokio::test]
+    async fn a_kick_of_no_client_and_data_to_send_are_refused() {
+        let listen = Endpoint::parse_listen("127.0.0.1:0").unwrap();
+        let listener = transport::listen(&listen, &ListenOptions::default())
+            .await
+            .unwrap();
+        let target = Endpoint::parse_connect("127.0.0.1:9").unwrap();
+        let mut s = relay(listener, target, RelayConfig::default());
+        let error = |ev: Event| match ev.kind {
+            EventKind::Error { message, .. } => Some(message),
+            _ => None,
+        };
+        s.commands.send(Command::Kick(99)).await.unwrap();
+        let send = Command::Send {
+            to: Default::default(),
+            bytes: Bytes::from_static(b"x"),
+        };
+        s.commands.send(send).await.unwrap();
+        let mut said = Vec::new();
+        while said.len() < 2 {
+            let ev = s.events.recv().await.expect("the relay goes on");
+            said.extend(error(ev));
+        }
+        assert_eq!(said[0], "no client #99");
+        assert!(said[1].contains("only forwards"), "{}", said[1]);
+        s.commands.send(Command::Quit).await.unwrap();
+        s.done.await.unwrap().unwrap();
     }
 }
