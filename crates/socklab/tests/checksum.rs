@@ -17,12 +17,6 @@ fn peer(args: &[&str]) -> (Proc, Lines, u16) {
     (p, lines, port)
 }
 
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex from peer"))
-        .collect()
-}
-
 /// Run socklab with `args` (its first being the subcommand, the second replaced by the
 /// recorder's address) and `stdin`; return what the recorder received.
 fn recorded(args: &[&str], stdin: &[u8]) -> Vec<u8> {

@@ -703,14 +703,7 @@ fn sync_view_shows_every_byte_of_a_fast_upload() {
     for e in all(&lines, "relayed") {
         assert_eq!(e["direction"], "to_target", "{e}");
         let hex = e["hex"].as_str().expect("hex");
-        let chunk: Vec<u8> = hex
-            .split_whitespace()
-            .flat_map(|w| {
-                (0..w.len())
-                    .step_by(2)
-                    .map(move |i| u8::from_str_radix(&w[i..i + 2], 16).expect("hex digits"))
-            })
-            .collect();
+        let chunk = unhex(hex);
         assert_eq!(
             chunk.len(),
             e["len"].as_u64().unwrap() as usize,

@@ -21,10 +21,7 @@ fn send_to_recorder(args: &[&str]) -> (Vec<u8>, std::process::Output) {
     let refs: Vec<&str> = full.iter().map(|s| s.as_str()).collect();
     let out = run(&refs, b"");
     let hex = lines.rest().pop().unwrap_or_default();
-    let got = (0..hex.len() / 2)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex from peer"))
-        .collect();
-    (got, out)
+    (unhex(&hex), out)
 }
 
 #[test]

@@ -115,6 +115,20 @@ fn tls_server(args: &[&str]) -> (Proc, Lines, u16, String) {
     (p, out, port, fp)
 }
 
+/// `socklab listen --once -v tls://127.0.0.1:0` writing what it receives to `got`, with
+/// `stdin` as its own input (its end is a half-close towards the client); its status
+/// lines (certificate, listening) come on the returned stderr.
+fn receiver(got: &Path, stdin: Stdio) -> (Proc, Lines) {
+    let mut cmd = socklab();
+    cmd.args(["listen", "--once", "-v", "tls://127.0.0.1:0"])
+        .stdin(stdin)
+        .stdout(std::fs::File::create(got).expect("create the received file"))
+        .stderr(Stdio::piped());
+    let mut server = Proc::spawn(cmd, "socklab listen --once tls://");
+    let err = Lines::new(server.stderr());
+    (server, err)
+}
+
 /// The JSON events seen so far (every line of a --json server).
 fn events(lines: &Lines) -> Vec<Value> {
     lines
@@ -442,13 +456,7 @@ fn download_64mib_from_python_tls_client() {
     let dir = TempDir::new("tls-down");
     let (data, digest) = bulk_file(&dir, 37);
     let got = dir.path("got.bin");
-    let mut cmd = socklab();
-    cmd.args(["listen", "--once", "-v", "tls://127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&got).expect("create got.bin"))
-        .stderr(Stdio::piped());
-    let mut server = Proc::spawn(cmd, "socklab listen --once tls://");
-    let mut err = Lines::new(server.stderr());
+    let (mut server, mut err) = receiver(&got, Stdio::null());
     let fp = err
         .wait_for("clients can pin it: --pin ")
         .rsplit_once(' ')
@@ -619,13 +627,7 @@ fn a_receiver_that_half_closes_at_once_still_gets_everything() {
     let dir = TempDir::new("tls-half-close");
     let (data, digest) = bulk_file(&dir, 91);
     let got = dir.path("got.bin");
-    let mut cmd = socklab();
-    cmd.args(["listen", "--once", "-v", "tls://127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&got).expect("create"))
-        .stderr(Stdio::piped());
-    let mut server = Proc::spawn(cmd, "socklab listen --once tls://");
-    let mut err = Lines::new(server.stderr());
+    let (mut server, mut err) = receiver(&got, Stdio::null());
     let port = port_in(&err.wait_for("listening on"));
     let mut client = socklab();
     client
@@ -702,15 +704,9 @@ fn ncat_ssl_send_only_uploads_64mib_to_listen_tls() {
     let dir = TempDir::new("tls-ncat-up");
     let (data, digest) = bulk_file(&dir, 41);
     let got = dir.path("got.bin");
-    let mut cmd = socklab();
-    cmd.args(["listen", "--once", "-v", "tls://127.0.0.1:0"])
-        .stdin(Stdio::piped())
-        .stdout(std::fs::File::create(&got).expect("create got.bin"))
-        .stderr(Stdio::piped());
-    let mut server = Proc::spawn(cmd, "socklab listen --once tls://");
+    let (mut server, mut err) = receiver(&got, Stdio::piped());
     // socklab's stdin stays open: its end would be a close_notify that ncat never reads.
     let _keep_open = server.stdin();
-    let mut err = Lines::new(server.stderr());
     let port = port_in(&err.wait_for("listening on tls"));
     let mut cmd = Command::new(&ncat);
     cmd.args(["--ssl", "127.0.0.1", &port.to_string(), "--send-only"])

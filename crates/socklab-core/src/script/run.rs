@@ -2,7 +2,7 @@
 //! the expects. Every session event is passed on unchanged, with a `step` event after each
 //! step, so a face prints a script run the way it prints any session.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -394,7 +394,9 @@ pub(crate) fn escape_tail(bytes: &[u8]) -> String {
             b'\\' => out.push_str("\\\\"),
             b'"' => out.push_str("\\\""),
             0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
         }
     }
     out

@@ -161,30 +161,40 @@ pub async fn open_tcp(
     }
 }
 
+/// [`open`], each step (resolve, every address tried) passed on as an event as it
+/// happens, all of them before the outcome.
+async fn open_shown(
+    target: &Endpoint,
+    opts: &ConnectOptions,
+    ev_tx: &mpsc::Sender<Event>,
+) -> Result<Opened> {
+    let (report_tx, mut report_rx) = mpsc::unbounded_channel();
+    let mut report = move |kind: EventKind| {
+        let _ = report_tx.send(Event::now(kind));
+    };
+    let forward = {
+        let ev_tx = ev_tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = report_rx.recv().await {
+                if ev_tx.send(ev).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let opened = open(target, opts, &mut report).await;
+    drop(report);
+    let _ = forward.await;
+    opened
+}
+
 impl Session {
     /// Start a client session to `target`.
     pub fn connect(target: Endpoint, opts: ConnectOptions, cfg: SessionConfig) -> Session {
-        let (commands, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+        let (commands, mut cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
-            let (report_tx, mut report_rx) = mpsc::unbounded_channel();
-            let mut report = move |kind: EventKind| {
-                let _ = report_tx.send(Event::now(kind));
-            };
-            let forward = {
-                let ev_tx = ev_tx.clone();
-                tokio::spawn(async move {
-                    while let Some(ev) = report_rx.recv().await {
-                        if ev_tx.send(ev).await.is_err() {
-                            break;
-                        }
-                    }
-                })
-            };
-            let opened = open(&target, &opts, &mut report).await;
-            drop(report);
-            // Every step is shown before the outcome.
-            let _ = forward.await;
+            let opened = open_shown(&target, &opts, &ev_tx).await;
             if let Some(first) = cfg.reconnect {
                 return reconnecting(target, opts, cfg, first, opened, ev_tx, cmd_rx).await;
             }
@@ -192,7 +202,6 @@ impl Session {
                 Opened::Stream(stream) => {
                     let mut engine = Engine::new(cfg, ev_tx);
                     engine.add_peer(stream).await;
-                    let mut cmd_rx = cmd_rx;
                     engine.run(&mut cmd_rx, None, true).await;
                 }
                 Opened::Datagram(sock, dest) => {
@@ -210,7 +219,7 @@ impl Session {
 
     /// Start a server session on a listener the caller bound.
     pub fn serve(listener: Listener, cfg: SessionConfig) -> Session {
-        let (commands, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+        let (commands, mut cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
             if !cfg.access.is_open()
@@ -243,7 +252,6 @@ impl Session {
             } = start_accepting(listener, &cfg.access, &ev_tx).await?;
             let mut engine = Engine::new(cfg, ev_tx);
             engine.acceptors = tasks;
-            let mut cmd_rx = cmd_rx;
             engine.run(&mut cmd_rx, Some(clients), false).await;
             Ok(())
         });
@@ -762,13 +770,7 @@ impl Engine {
                         continue;
                     }
                     if let Some(handle) = self.peers.remove(&id) {
-                        if client {
-                            end = RunEnd::Gone {
-                                reason: reason.clone(),
-                                ours: handle.write_shut || self.shutdown_asked,
-                                counted: (0, 0),
-                            };
-                        }
+                        let ours = handle.write_shut || self.shutdown_asked;
                         // The reader is done; dropping our sender lets the writer finish
                         // what is queued and close.
                         let clean = matches!(
@@ -781,10 +783,14 @@ impl Engine {
                             handle.abort();
                             handle.closed_event(reason)
                         };
-                        if let (RunEnd::Gone { counted, .. }, EventKind::Closed { bytes_in, bytes_out, .. }) =
-                            (&mut end, &ev.kind)
+                        if let (true, EventKind::Closed { reason, bytes_in, bytes_out, .. }) =
+                            (client, &ev.kind)
                         {
-                            *counted = (*bytes_in, *bytes_out);
+                            end = RunEnd::Gone {
+                                reason: reason.clone(),
+                                ours,
+                                counted: (*bytes_in, *bytes_out),
+                            };
                         }
                         let _ = self.events.send(ev).await;
                     }
@@ -943,18 +949,10 @@ async fn reconnecting(
             return failed.map_or(Ok(()), Err);
         }
         delay = (delay * 2).min(RECONNECT_MAX);
-        let (report_tx, mut report_rx) = mpsc::unbounded_channel();
-        let mut report = move |kind: EventKind| {
-            let _ = report_tx.send(Event::now(kind));
-        };
         let attempted = tokio::select! {
-            o = open(&target, &opts, &mut report) => Some(o),
+            o = open_shown(&target, &opts, &ev_tx) => Some(o),
             _ = until_quit(&mut cmd_rx, &ev_tx) => None,
         };
-        drop(report);
-        while let Ok(ev) = report_rx.try_recv() {
-            let _ = ev_tx.send(ev).await;
-        }
         match attempted {
             Some(o) => opened = o,
             None => return failed.map_or(Ok(()), Err),

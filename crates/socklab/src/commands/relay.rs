@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use socklab_core::endpoint::Scheme;
 use socklab_core::session::relay::{self, RelayConfig};
-use socklab_core::session::{Command, Session};
+use socklab_core::session::{AccessPolicy, Command, Session};
 use socklab_core::transport::tls::{Fingerprint, TlsClientOptions, TlsServerOptions};
 use socklab_core::transport::{self, ConnectOptions, ListenOptions};
 
@@ -16,8 +16,9 @@ use crate::output::{open_log, Output, PumpEnd, Sink};
 use crate::printer::{PrintOptions, Printer, Role, Show, Style};
 use crate::UsageError;
 
-/// Every flag checked against the endpoints, before anything is bound or connected.
-fn check(args: &RelayArgs) -> anyhow::Result<()> {
+/// Every flag checked against the endpoints, before anything is bound or connected; the
+/// access rules, checked, are the result.
+fn check(args: &RelayArgs) -> anyhow::Result<AccessPolicy> {
     let (listen, target) = (&args.listen, &args.target);
     relay::check_pair(listen, target).map_err(|e| UsageError(e.to_string()))?;
     mode::check_transport_flags(
@@ -47,12 +48,11 @@ fn check(args: &RelayArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    mode::access_policy(&args.access, listen)?;
-    Ok(())
+    Ok(mode::access_policy(&args.access, listen)?)
 }
 
 pub async fn run(args: RelayArgs) -> anyhow::Result<ExitCode> {
-    check(&args)?;
+    let access = check(&args)?;
     let pin = match &args.pin {
         Some(p) => Some(p.parse::<Fingerprint>()?),
         None => None,
@@ -109,7 +109,7 @@ pub async fn run(args: RelayArgs) -> anyhow::Result<ExitCode> {
         sync_view: args.sync_view,
         delay: args.delay.filter(|d| !d.is_zero()),
         drop_percent: args.drop.unwrap_or(0.0),
-        access: mode::access_policy(&args.access, &args.listen)?,
+        access,
         idle_timeout: args.access.idle_timeout,
         max_clients: args.access.max_clients,
         connect,

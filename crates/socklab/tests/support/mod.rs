@@ -434,3 +434,15 @@ pub fn client_from(from: &str, to: std::net::SocketAddr) -> TcpStream {
     s.set_read_timeout(Some(DEADLINE)).expect("timeout");
     s
 }
+
+/// Bytes from hex digits as peers and `--json` print them (`48656c`), read here
+/// independently of socklab's own parser.
+pub fn unhex(hex: &str) -> Vec<u8> {
+    assert!(
+        hex.len().is_multiple_of(2),
+        "an odd number of hex digits: {hex:.40}"
+    );
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex digits"))
+        .collect()
+}
