@@ -41,6 +41,17 @@ impl Terminal {
         self.keys.flush().unwrap();
     }
 
+    /// Many lines in one write, as a paste: they reach socklab in one read.
+    pub(crate) fn paste_lines(&mut self, lines: &[String]) {
+        let mut keys = Vec::new();
+        for line in lines {
+            keys.extend_from_slice(line.as_bytes());
+            keys.push(b'\r');
+        }
+        self.keys.write_all(&keys).unwrap();
+        self.keys.flush().unwrap();
+    }
+
     pub(crate) fn wait_for(&mut self, needle: &str) -> String {
         self.screen.wait_for(needle)
     }
@@ -128,6 +139,45 @@ fn connect_file_command_sends_a_file() {
     server_lines.wait_for("← file body");
     t.type_line("/file /nonexistent/nothing");
     t.wait_for("not sent");
+    t.type_line("/quit");
+    assert!(t.proc_.wait().success());
+}
+
+/// Pasted lines with `/to` between them reach each client in the order they were typed
+/// (each line was once sent from its own task, and two could swap).
+#[test]
+fn pasted_lines_and_to_switches_keep_their_order() {
+    const ROUNDS: usize = 100;
+    let mut t = Terminal::start(&["listen", "127.0.0.1:0"]);
+    let port = port_in(&t.wait_for("listening on"));
+    let mut chosen = client(port);
+    let first = t.wait_for("connected");
+    let id = first[first.rfind('#').unwrap() + 1..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut other = client(port);
+    t.wait_for("connected");
+    let mut lines = Vec::new();
+    let (mut to_chosen, mut to_other) = (Vec::new(), Vec::new());
+    for k in 0..ROUNDS {
+        lines.push(format!("/to {id}"));
+        lines.push(format!("a{k}"));
+        lines.push("/to all".to_string());
+        lines.push(format!("b{k}"));
+        to_chosen.extend_from_slice(format!("a{k}\nb{k}\n").as_bytes());
+        to_other.extend_from_slice(format!("b{k}\n").as_bytes());
+    }
+    t.paste_lines(&lines);
+    assert_eq!(
+        String::from_utf8_lossy(&read_n(&mut chosen, to_chosen.len())),
+        String::from_utf8_lossy(&to_chosen)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&read_n(&mut other, to_other.len())),
+        String::from_utf8_lossy(&to_other)
+    );
     t.type_line("/quit");
     assert!(t.proc_.wait().success());
 }

@@ -210,6 +210,25 @@ fn client_types_receives_switches_to_hex_and_quits_cleanly() {
     );
 }
 
+/// A paste longer than one 1 KiB terminal read arrives whole: crossterm's default event
+/// source (edge-triggered) left the rest unread until the next key.
+#[test]
+fn a_paste_of_4_kib_is_sent_whole() {
+    let (_server, mut out, port) = socklab_server(&[]);
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-paste");
+    launch(&tmux, &dir, &format!("tui --lang en 127.0.0.1:{port}"));
+    tmux.wait_for("connected to 127.0.0.1");
+    out.wait_for("connected");
+    let pasted: String = (0..400).map(|i| format!("{i:09}|")).collect();
+    tmux.type_text(&pasted);
+    tmux.wait_for("0000399|");
+    tmux.keys(&["Enter"]);
+    let line = out.wait_for("000000000|");
+    assert!(line.ends_with(&pasted), "the server got:\n{line}");
+    quit_and_check_restored(&tmux, &dir);
+}
+
 #[test]
 fn server_lists_clients_sends_to_all_and_kicks_one() {
     let port = free_port();

@@ -143,11 +143,20 @@ impl Console {
         self.write(&out).await;
     }
 
-    fn send_message(&mut self, message: Message) {
-        let commands = self.commands.clone();
+    /// A single send is queued before the next line is read, so typed lines (and a
+    /// `/to` between them) reach the engine in the order they were typed; only a
+    /// `--repeat` loop runs in the background.
+    async fn send_message(&mut self, message: Message) {
         let to = self.target.clone();
         let (repeat, interval) = (self.face.data.repeat, self.face.data.interval);
         let items = [message];
+        if repeat.is_none() {
+            if let Err(e) = sending::rounds(&self.commands, to, &items, None, interval).await {
+                self.error(&format!("not sent: {e:#}")).await;
+            }
+            return;
+        }
+        let commands = self.commands.clone();
         let writer = self.writer.clone();
         let task = tokio::spawn(async move {
             if let Err(e) = sending::rounds(&commands, to, &items, repeat, interval).await {
@@ -155,11 +164,9 @@ impl Console {
                 let _ = w.write_all(format!("! not sent: {e:#}\n").as_bytes()).await;
             }
         });
-        if repeat.is_some() {
-            // One loop at a time, as in NetAssist: a new one replaces the old.
-            if let Some(old) = self.background.replace(task) {
-                old.abort();
-            }
+        // One loop at a time, as in NetAssist: a new one replaces the old.
+        if let Some(old) = self.background.replace(task) {
+            old.abort();
         }
     }
 
@@ -191,11 +198,11 @@ impl Console {
         };
         match typed {
             Typed::Data(text) => match self.face.spec.message(&text) {
-                Ok(message) => self.send_message(message),
+                Ok(message) => self.send_message(message).await,
                 Err(e) => self.error(&format!("not sent: {e}")).await,
             },
             Typed::Cmd(Slash::Hex(h)) => match self.face.spec.hex_message(&h) {
-                Ok(message) => self.send_message(message),
+                Ok(message) => self.send_message(message).await,
                 Err(e) => self.error(&format!("not sent: {e}")).await,
             },
             Typed::Cmd(Slash::File(p)) => match FileToSend::check(&p) {

@@ -326,9 +326,24 @@ pub fn client(port: u16) -> TcpStream {
 }
 
 /// Read exactly `n` bytes.
+/// Exactly `n` bytes; on a timeout or an early end, panics showing what did arrive.
 pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
-    s.read_exact(&mut buf).expect("read_exact");
+    let mut got = 0;
+    while got < n {
+        match s.read(&mut buf[got..]) {
+            Ok(0) => panic!(
+                "the peer closed after {got} of {n} bytes: {:?}",
+                String::from_utf8_lossy(&buf[..got])
+            ),
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!(
+                "{e} after {got} of {n} bytes: {:?}",
+                String::from_utf8_lossy(&buf[..got])
+            ),
+        }
+    }
     buf
 }
 
