@@ -121,7 +121,13 @@ pub enum Error {
     // TLS
     /// The TLS handshake failed; `reason` is in plain words (`transport::tls::explain`).
     #[error("TLS handshake with {target} failed: {reason}")]
-    TlsHandshake { target: String, reason: String },
+    TlsHandshake {
+        target: String,
+        reason: String,
+        /// We refused the peer's certificate (untrusted, expired, wrong name, pin
+        /// mismatch): trying again will not change that, so `--reconnect` stops.
+        rejected: bool,
+    },
 
     /// A certificate pin that is not a SHA-256 fingerprint.
     #[error("bad certificate pin '{input}': {reason}; expected the SHA-256 fingerprint as 64 hex digits, with or without ':' (as 'openssl x509 -noout -fingerprint -sha256' prints 'AB:CD:…')")]
@@ -219,6 +225,12 @@ impl Error {
                 | Error::Rules { .. }
                 | Error::Script { .. }
         )
+    }
+
+    /// A network failure that retrying will not fix: the peer's certificate was refused.
+    /// Exits 1 like any network failure, but `--reconnect` gives up on it at once.
+    pub fn is_lasting(&self) -> bool {
+        matches!(self, Error::TlsHandshake { rejected: true, .. })
     }
 
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {

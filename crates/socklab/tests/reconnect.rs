@@ -143,3 +143,42 @@ fn ending_while_still_refused_exits_1_with_the_failure() {
     assert!(stderr.contains(&addr), "{stderr}");
     assert!(text(&out.stdout).contains("reconnecting in 100ms (attempt 1)"));
 }
+
+/// A certificate we refuse will not change by waiting: `--reconnect` gives up at once with
+/// exit 1 and the reason, instead of retrying it forever (stdin stays open, so nothing
+/// else ends the session).
+#[test]
+fn a_refused_certificate_is_not_retried() {
+    let mut server = socklab();
+    server
+        .args(["listen", "tls://127.0.0.1:0", "--show", "text"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut server = Proc::spawn(server, "socklab listen tls://");
+    let _server_stdin = server.stdin();
+    let port = port_in(&Lines::new(server.stdout()).wait_for("listening on tls "));
+
+    let mut cmd = socklab();
+    cmd.args(["connect", &format!("tls://127.0.0.1:{port}")])
+        .args(["--reconnect=100ms", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut client = Proc::spawn(cmd, "socklab connect --reconnect tls://");
+    let _stdin = client.stdin();
+    let mut out = Lines::new(client.stdout());
+    let mut err = Lines::new(client.stderr());
+    let status = client.wait();
+    assert_eq!(status.code(), Some(1), "{:?}", err.rest());
+    let said = err.rest().join("\n");
+    assert!(
+        said.contains("TLS handshake") && said.contains("not signed by a CA we trust"),
+        "{said}"
+    );
+    let events = out.rest();
+    assert!(
+        !events.iter().any(|e| e.contains("\"reconnecting\"")),
+        "{events:?}"
+    );
+}

@@ -429,6 +429,7 @@ async fn open(
                     Error::TlsHandshake {
                         target: addr.to_string(),
                         reason: format!("no answer within {}", crate::error::humanize(after)),
+                        rejected: false,
                     }
                 })??,
                 None => shake.await?,
@@ -902,8 +903,9 @@ async fn reconnecting(
     let mut failed: Option<Error>;
     loop {
         let reason = match opened {
-            // A bad CA file or socket path will not fix itself by waiting.
-            Err(e) if e.is_usage() => return Err(e),
+            // A bad CA file or socket path will not fix itself by waiting, nor will a
+            // certificate we refused.
+            Err(e) if e.is_usage() || e.is_lasting() => return Err(e),
             Err(e) => {
                 let reason = e.to_string();
                 failed = Some(e);

@@ -437,6 +437,10 @@ pub async fn connect(
         .map_err(|e| Error::TlsHandshake {
             target,
             reason: explain_io(&e),
+            rejected: matches!(
+                e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+                Some(rustls::Error::InvalidCertificate(_))
+            ),
         })?;
     let info = handshake_info(tls.get_ref().1, sni);
     Ok((tls, info))
@@ -591,6 +595,7 @@ pub async fn accept(
         .map_err(|e| Error::TlsHandshake {
             target: peer.to_string(),
             reason: explain_io(&e),
+            rejected: false,
         })?;
     let conn = &tls.get_ref().1;
     let sni = conn.server_name().map(str::to_string);

@@ -231,7 +231,7 @@ pub async fn run(
                     format!("TLS handshake with {peer}: {}", limit.timed_out()),
                 )
             }
-            Ok(Err(socklab_core::Error::TlsHandshake { target, reason })) => {
+            Ok(Err(socklab_core::Error::TlsHandshake { target, reason, .. })) => {
                 // A server that wants HTTP/2 only refuses an offer of http/1.1 alone.
                 let hint = if reason.contains("ALPN") {
                     "; trace offers http/1.1 only, and this server seems to want HTTP/2"
