@@ -680,6 +680,12 @@ impl App {
             self.info(format!("{} {path}", t(self.lang, Key::EmptyFile)));
             return false;
         }
+        let msg = format!(
+            "{} {path}: {total} {}",
+            t(self.lang, Key::SendingFile),
+            t(self.lang, Key::BytesWord)
+        );
+        self.log(jiff::Timestamp::now(), EntryKind::Info(msg));
         self.file_send = Some(FileSend {
             path,
             total,
@@ -719,6 +725,7 @@ impl App {
                 t(self.lang, Key::BytesWord)
             );
             self.file_send = None;
+            self.log(jiff::Timestamp::now(), EntryKind::Info(msg.clone()));
             self.info(msg);
         }
     }
@@ -910,8 +917,15 @@ impl App {
                     Direction::Sent | Direction::ToClient => {
                         self.counters.bytes_out += n;
                         self.counters.packets_out += 1;
-                        self.file_progress(n);
+                        if data.file {
+                            self.file_progress(n);
+                        }
                     }
+                }
+                // A file's pieces are the gauge and one line at each end, as in NetAssist,
+                // not a log entry each.
+                if data.file {
+                    return;
                 }
                 self.log(
                     ev.time,
@@ -1734,6 +1748,45 @@ mod tests {
         app.state = State::Connected;
         app.ended(Some("reset".into()));
         assert_eq!(app.history.len(), 2);
+    }
+
+    fn sent(id: PeerId, b: &'static [u8], file: bool) -> Event {
+        Event::now(EventKind::Sent {
+            peer: peer(id, 9000),
+            data: Data {
+                file,
+                ..Data::new(Bytes::from_static(b), String::from_utf8_lossy(b).into())
+            },
+        })
+    }
+
+    /// A file's pieces move the gauge and count, but the log gets one line at the start
+    /// and one at the end, not an entry per piece; a typed send meanwhile is logged.
+    #[test]
+    fn a_files_pieces_are_one_line_at_each_end() {
+        let mut app = App::new(Lang::En, 100);
+        app.state = State::Connected;
+        app.apply(&connected(1, 9000));
+        assert!(app.start_file("/tmp/fw.bin".into(), 8));
+        app.apply(&sent(1, b"abcd", true));
+        app.apply(&sent(1, b"typed\n", false));
+        assert_eq!(app.file_send.as_ref().map(|f| f.sent), Some(4));
+        app.apply(&sent(1, b"efgh", true));
+        assert!(app.file_send.is_none(), "done at the total");
+        assert_eq!(app.counters.bytes_out, 14);
+        let logged: Vec<String> = app
+            .history
+            .iter()
+            .map(|e| match &e.kind {
+                EntryKind::Info(s) => s.clone(),
+                EntryKind::Data { bytes, .. } => format!("data {}", bytes.len()),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(logged.len(), 4, "{logged:?}");
+        assert!(logged[1].contains("sending /tmp/fw.bin: 8"), "{logged:?}");
+        assert_eq!(logged[2], "data 6", "{logged:?}");
+        assert!(logged[3].contains("/tmp/fw.bin: 8"), "{logged:?}");
     }
 
     #[test]

@@ -369,6 +369,7 @@ async fn send_file(
                     to: to.clone(),
                     bytes: buf.freeze(),
                     size: piece,
+                    file: true,
                 };
                 if commands.send(cmd).await.is_err() {
                     return;

@@ -350,6 +350,9 @@ class SessionTab {
     switch (ev.event) {
       case 'received':
       case 'sent':
+        // A file's pieces show as the progress bar and one line at each end, as in
+        // NetAssist, not a row each; the counters still count them.
+        if (ev.file) return;
         return this.line({ kind: ev.event === 'received' ? 'in' : 'out', peer: ev.peer, addr: ev.addr, time: ev.time, hex: ev.hex, text: ev.text, len: ev.len, truncated: ev.truncated });
       case 'listening':
         this.local = ev.addr;
@@ -563,10 +566,11 @@ class SessionTab {
     const to = this.target();
     let done = 0;
     let error = null;
+    this.log.add({ kind: 'info', time: new Date().toISOString(), text: t('file.sending', { name: file.name, n: file.size }) });
     try {
       while (done < file.size && !up.cancelled) {
         const piece = new Uint8Array(await file.slice(done, done + PIECE).arrayBuffer());
-        const r = await sendWaiting({ op: 'send', sid: this.sid, data: bytesToHex(piece), hex: true, to });
+        const r = await sendWaiting({ op: 'send', sid: this.sid, data: bytesToHex(piece), hex: true, to, file: true });
         if (r.error) { error = r.error; break; }
         done += piece.length;
         bar.value = done;

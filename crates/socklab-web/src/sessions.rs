@@ -360,6 +360,10 @@ pub struct SendRequest {
     pub hex: bool,
     #[serde(default)]
     pub eol: Eol,
+    /// A piece of a file the page is sending: its `sent` events are marked `file`, and the
+    /// page shows one line for the file instead of each piece.
+    #[serde(default)]
+    pub file: bool,
 }
 
 impl Default for Hub {
@@ -611,7 +615,7 @@ impl Hub {
         let (commands, sends) = self.prepare(req)?;
         let mut queued = 0;
         for c in sends {
-            if let Command::Send { bytes, .. } = &c {
+            if let Command::Send { bytes, .. } | Command::SendPieces { bytes, .. } = &c {
                 queued = bytes.len();
             }
             commands
@@ -651,9 +655,18 @@ impl Hub {
         let bytes = Bytes::from(bytes);
         let sends = targets
             .into_iter()
-            .map(|to| Command::Send {
-                to,
-                bytes: bytes.clone(),
+            .map(|to| match req.file {
+                // One piece, whole: a datagram session sends it as one datagram, as a Send.
+                true => Command::SendPieces {
+                    to,
+                    size: bytes.len(),
+                    bytes: bytes.clone(),
+                    file: true,
+                },
+                false => Command::Send {
+                    to,
+                    bytes: bytes.clone(),
+                },
             })
             .collect();
         Ok((commands, sends))

@@ -134,9 +134,11 @@ pub async fn file(
         if n == 0 {
             return Ok(());
         }
-        let cmd = Command::Send {
+        let cmd = Command::SendPieces {
             to: to.clone(),
             bytes: Bytes::from(buf),
+            size: f.chunk,
+            file: true,
         };
         if commands.send(cmd).await.is_err() {
             return Ok(());
@@ -224,6 +226,7 @@ pub async fn stdin(
                         to: to.clone(),
                         bytes: buf.freeze(),
                         size: chunk,
+                        file: false,
                     };
                     if commands.send(cmd).await.is_err() {
                         return;

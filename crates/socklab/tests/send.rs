@@ -129,10 +129,20 @@ fn file_sends_every_byte() {
     let path = dir.path("payload.bin");
     let data = random_bytes(300_000, 5);
     std::fs::write(&path, &data).unwrap();
-    let (got, out) = send_to_recorder(&["--file", path.to_str().unwrap()]);
+    let (got, out) = send_to_recorder(&["--file", path.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(got.len(), data.len());
     assert!(got == data, "file content differs");
+    // Each piece's event says it is a piece of the file, and the pieces add up to it.
+    let sent: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "sent")
+        .collect();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|e| e["file"] == true), "{sent:?}");
+    let total: u64 = sent.iter().filter_map(|e| e["len"].as_u64()).sum();
+    assert_eq!(total, data.len() as u64);
 }
 
 #[test]

@@ -729,7 +729,8 @@ fn a_file_send_stalled_on_a_peer_that_does_not_read_is_cancelled_with_ctrl_o() {
     tmux.keys(&["C-o"]);
     let screen = tmux.wait_for("(cancelled)");
     assert!(screen.contains("file not sent whole"), "{screen}");
-    let gauge = format!("sending {}", file.display());
+    // The gauge's label: "sending PATH SENT/TOTAL PCT%" (the log keeps "sending PATH: N bytes").
+    let gauge = format!("sending {} ", file.display());
     assert!(
         !screen.contains(&gauge),
         "the gauge is still there:\n{screen}"

@@ -31,6 +31,10 @@ pub enum Command {
         to: Target,
         bytes: Bytes,
         size: usize,
+        /// A piece of a file being sent (`/file`, `--file`, the UIs' file send): its `Sent`
+        /// events say so ([`Data::file`](super::event::Data::file)), so a face can show one
+        /// progress line for the file, as NetAssist does, rather than every piece.
+        file: bool,
     },
     /// Close one peer's connection.
     Kick(PeerId),

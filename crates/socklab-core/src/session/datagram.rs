@@ -362,7 +362,7 @@ impl Engine {
             };
             tokio::select! {
                 Some((id, bytes)) = due => {
-                    if self.send_to(sock, id, bytes).await == Flow::Stop {
+                    if self.send_to(sock, id, bytes, false).await == Flow::Stop {
                         break CloseReason::Local;
                     }
                 }
@@ -555,7 +555,7 @@ impl Engine {
         {
             return Flow::Stop;
         }
-        if self.cfg.echo && self.send_to(sock, id, bytes.clone()).await == Flow::Stop {
+        if self.cfg.echo && self.send_to(sock, id, bytes.clone(), false).await == Flow::Stop {
             return Flow::Stop;
         }
         let Some(replies) = self.cfg.replies.clone() else {
@@ -563,7 +563,7 @@ impl Engine {
         };
         match replies.answer(&bytes) {
             None => Flow::Go,
-            Some(Ok(Reply { bytes, delay: None })) => self.send_to(sock, id, bytes).await,
+            Some(Ok(Reply { bytes, delay: None })) => self.send_to(sock, id, bytes, false).await,
             Some(Ok(Reply {
                 bytes,
                 delay: Some(delay),
@@ -641,11 +641,14 @@ impl Engine {
             // A Send is one datagram: a single piece, the whole of it.
             Command::Send { to, bytes } => {
                 let size = bytes.len();
-                self.send_pieces(sock, to, bytes, size).await
+                self.send_pieces(sock, to, bytes, size, false).await
             }
-            Command::SendPieces { to, bytes, size } => {
-                self.send_pieces(sock, to, bytes, size).await
-            }
+            Command::SendPieces {
+                to,
+                bytes,
+                size,
+                file,
+            } => self.send_pieces(sock, to, bytes, size, file).await,
             Command::Kick(id) => {
                 match self.peers.remove(&id) {
                     Some(p) => {
@@ -668,7 +671,14 @@ impl Engine {
     }
 
     /// `bytes` as datagrams of at most `size` bytes to each target.
-    async fn send_pieces(&mut self, sock: &Socket, to: Target, bytes: Bytes, size: usize) -> Flow {
+    async fn send_pieces(
+        &mut self,
+        sock: &Socket,
+        to: Target,
+        bytes: Bytes,
+        size: usize,
+        file: bool,
+    ) -> Flow {
         let ids = match self.targets(to).await {
             Ok(ids) => ids,
             Err(message) => {
@@ -681,7 +691,7 @@ impl Engine {
             // An empty Send is one empty datagram, which UDP allows.
             loop {
                 let piece = rest.split_to(size.max(1).min(rest.len()));
-                if self.send_to(sock, id, piece).await == Flow::Stop {
+                if self.send_to(sock, id, piece, file).await == Flow::Stop {
                     return Flow::Stop;
                 }
                 if rest.is_empty() {
@@ -694,7 +704,7 @@ impl Engine {
 
     /// One datagram to one peer; the `Sent` event follows a successful send (this task is
     /// also the only reader, so no answer can be shown ahead of it).
-    async fn send_to(&mut self, sock: &Socket, id: PeerId, bytes: Bytes) -> Flow {
+    async fn send_to(&mut self, sock: &Socket, id: PeerId, bytes: Bytes, file: bool) -> Flow {
         let Some(p) = self.peers.get(&id) else {
             return Flow::Go;
         };
@@ -716,7 +726,10 @@ impl Engine {
                     p.bytes_out += bytes.len() as u64;
                     p.last_active = Instant::now();
                 }
-                let data = Data::new(bytes, text);
+                let data = Data {
+                    file,
+                    ..Data::new(bytes, text)
+                };
                 let peer = Peer { id, addr };
                 self.emit(EventKind::Sent { peer, data }).await;
                 Flow::Go

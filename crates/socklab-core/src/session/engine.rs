@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::net::{TcpListener, TcpStream, UnixListener};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -825,33 +826,44 @@ impl Engine {
         }
     }
 
-    async fn command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Send { to, bytes } | Command::SendPieces { to, bytes, .. } => {
-                match self.targets(&to) {
-                    Ok(ids) if ids.is_empty() => {
-                        self.emit(EventKind::Error {
-                            peer: None,
-                            message: "not sent: no client is connected".into(),
-                        })
-                        .await;
-                    }
-                    Ok(ids) => {
-                        for id in ids {
-                            if let Some(p) = self.peers.get(&id) {
-                                let _ = p.tx.send(PeerCmd::Data(bytes.clone())).await;
-                            }
-                        }
-                    }
-                    Err(message) => {
-                        self.emit(EventKind::Error {
-                            peer: None,
-                            message,
-                        })
-                        .await
+    /// Queue `bytes` to each target's writer, in command order.
+    async fn send(&mut self, to: Target, bytes: Bytes, file: bool) {
+        match self.targets(&to) {
+            Ok(ids) if ids.is_empty() => {
+                self.emit(EventKind::Error {
+                    peer: None,
+                    message: "not sent: no client is connected".into(),
+                })
+                .await;
+            }
+            Ok(ids) => {
+                for id in ids {
+                    if let Some(p) = self.peers.get(&id) {
+                        let cmd = if file {
+                            PeerCmd::File(bytes.clone())
+                        } else {
+                            PeerCmd::Data(bytes.clone())
+                        };
+                        let _ = p.tx.send(cmd).await;
                     }
                 }
             }
+            Err(message) => {
+                self.emit(EventKind::Error {
+                    peer: None,
+                    message,
+                })
+                .await
+            }
+        }
+    }
+
+    async fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Send { to, bytes } => self.send(to, bytes, false).await,
+            Command::SendPieces {
+                to, bytes, file, ..
+            } => self.send(to, bytes, file).await,
             Command::ShutdownWrite(to) => {
                 self.shutdown_asked = true;
                 if let Ok(ids) = self.targets(&to) {

@@ -88,6 +88,9 @@ pub struct Data {
     /// `--frame` with `--checksum`: the received frame's trailing checksum, checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum: Option<Verified>,
+    /// Sent: a piece of a file being sent (see `Command::SendPieces`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub file: bool,
 }
 
 impl Data {
@@ -99,6 +102,7 @@ impl Data {
             truncated: None,
             partial: false,
             checksum: None,
+            file: false,
         }
     }
 }

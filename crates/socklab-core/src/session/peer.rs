@@ -31,6 +31,8 @@ const WRITE_QUEUE: usize = 64;
 #[derive(Debug)]
 pub(crate) enum PeerCmd {
     Data(Bytes),
+    /// A piece of a file: written like `Data`, its `Sent` event marked `file`.
+    File(Bytes),
     ShutdownWrite,
 }
 
@@ -535,8 +537,9 @@ async fn write_loop(
                 continue;
             }
         };
+        let file = matches!(cmd, PeerCmd::File(_));
         match cmd {
-            PeerCmd::Data(_) if shut => {
+            PeerCmd::Data(_) | PeerCmd::File(_) if shut => {
                 let message = "not sent: the sending side is already shut down (half-closed)";
                 let ev = EventKind::Error {
                     peer: Some(peer.id),
@@ -544,14 +547,17 @@ async fn write_loop(
                 };
                 let _ = events.send(Event::now(ev)).await;
             }
-            PeerCmd::Data(bytes) => {
+            PeerCmd::Data(bytes) | PeerCmd::File(bytes) => {
                 // The event goes out before the write: a fast peer's answer can then never
                 // be shown ahead of what it answers. A failed write follows as `Closed`.
                 let mut text = String::new();
                 if let Some(d) = decoder.as_mut() {
                     d.decode(&bytes, &mut text);
                 }
-                let data = Data::new(bytes.clone(), text);
+                let data = Data {
+                    file,
+                    ..Data::new(bytes.clone(), text)
+                };
                 let _ = events
                     .send(Event::now(EventKind::Sent {
                         peer: peer.clone(),

@@ -216,7 +216,14 @@ try {
   const [download] = await Promise.all([page.waitForEvent('download'), s.locator('select.dlformat').selectOption('text')]);
   const saved = `${shots}/log.txt`;
   await download.saveAs(saved);
-  assert.match(readFileSync(saved, 'utf8'), /你好，服务器/);
+  const logText = readFileSync(saved, 'utf8');
+  assert.match(logText, /你好，服务器/);
+  // The file is two lines, not a row per piece: the sent rows are the reply, deadbeef and
+  // the three pings.
+  assert.match(logText, new RegExp(`sending upload.bin: ${file.length} bytes`));
+  assert.match(logText, new RegExp(`sent upload.bin: ${file.length} bytes`));
+  const sentRows = logText.split('\n').filter((l) => / -> #/.test(l));
+  assert.equal(sentRows.length, 5, sentRows.join('\n'));
 
   step('the throughput chart draws points');
   await page.waitForFunction(() => Number(document.querySelector('main > section.active canvas.chart')?.dataset.points) >= 2);
