@@ -4,7 +4,7 @@
 //! drawn at most once per frame tick and only when something changed, so a fast peer costs
 //! state updates, not redraws, and an idle window costs nothing.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -103,7 +103,8 @@ pub async fn run(opts: Options) -> io::Result<()> {
     let _ = crossterm::execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
     if let Some(e) = app.save_settings() {
-        eprintln!("socklab: the settings were not saved: {e}");
+        // Not eprintln!: a closed stderr must not turn a clean exit into a panic.
+        let _ = writeln!(io::stderr(), "socklab: the settings were not saved: {e}");
     }
     outcome
 }
@@ -280,7 +281,11 @@ impl FrameStats {
             app.history.len(),
         );
         if let Err(e) = std::fs::write(&self.path, text) {
-            eprintln!("socklab: SOCKLAB_TUI_STATS {}: {e}", self.path.display());
+            let _ = writeln!(
+                io::stderr(),
+                "socklab: SOCKLAB_TUI_STATS {}: {e}",
+                self.path.display()
+            );
         }
     }
 }
