@@ -251,6 +251,9 @@ class SessionTab {
     $('.trustval', v).hidden = trust !== 'pin' && trust !== 'ca';
     $('.trustval', v).placeholder = t(trust === 'ca' ? 'tls.ca.hint' : 'tls.pin.hint');
     for (const sel of ['.trust', '.trustval']) $(sel, v).disabled = open;
+    // A client over a connection can come back by itself when the device reboots.
+    $('.reconnectbox', v).hidden = !['tcp-client', 'tls-client', 'unix-client'].includes(this.mode);
+    $('.reconnect', v).disabled = open;
     v.querySelectorAll('.view button').forEach((b) => b.classList.toggle('on', b.dataset.view === this.log.view));
     const p = $('.pause', v);
     p.classList.toggle('on', this.log.paused);
@@ -284,6 +287,7 @@ class SessionTab {
       this.reachable = [];
       const msg = { op: 'open', sid: this.sid, mode: $('.mode', v).value, address: $('.address', v).value, encoding: $('.encoding', v).value };
       if (msg.mode === 'tls-client') msg.tls = trustOf($('.trust', v).value, $('.trustval', v).value.trim());
+      if (!$('.reconnectbox', v).hidden && $('.reconnect', v).checked) msg.reconnect = true;
       request(msg);
     } else {
       request({ op: 'close', sid: this.sid });
@@ -306,6 +310,7 @@ class SessionTab {
       $('.trust', v).value = tr.pin ? 'pin' : tr.ca ? 'ca' : tr.insecure ? 'insecure' : 'system';
       $('.trustval', v).value = tr.pin || tr.ca || '';
     }
+    $('.reconnect', v).checked = !!snap.reconnect;
     this.local = snap.local;
     this.reachable = snap.reachable || [];
     this.stats(snap);
@@ -363,7 +368,16 @@ class SessionTab {
       case 'connected':
         return this.info('info.connected', { peer: ev.peer, addr: ev.addr }, ev.time);
       case 'closed':
-        return this.info('info.closed', { peer: ev.peer, addr: ev.addr, reason: ev.reason?.error ?? ev.reason }, ev.time);
+        // A failure comes as its message; the other reasons are words of the page's language.
+        return this.info('info.closed', { peer: ev.peer, addr: ev.addr, reason: ev.reason?.error ?? t('reason.' + ev.reason) }, ev.time);
+      case 'resolving':
+        return this.info('info.resolving', { host: ev.host }, ev.time);
+      case 'resolved':
+        return this.info('info.resolved', { host: ev.host, addrs: ev.addrs.join(', ') }, ev.time);
+      case 'connecting':
+        return this.info('info.connecting', { addr: ev.addr }, ev.time);
+      case 'connect_failed':
+        return this.log.add({ kind: 'error', time: ev.time, text: t('info.connect_failed', { addr: ev.addr, reason: ev.reason }) });
       case 'error':
         return this.log.add({ kind: 'error', time: ev.time, text: ev.message });
       case 'secured':
@@ -374,6 +388,8 @@ class SessionTab {
       case 'certificate':
         // What a client pins (the TLS client's trust row): say it whole, on its own line.
         return this.info(ev.generated ? 'info.cert.generated' : 'info.cert', { subject: ev.subject, sha256: ev.sha256 }, ev.time);
+      case 'reconnecting':
+        return this.info('info.reconnecting', { reason: ev.reason, secs: ev.delay_ms / 1000, attempt: ev.attempt }, ev.time);
       default: {
         const { time, event, ...rest } = ev;
         return this.log.add({ kind: 'info', text: `${event} ${JSON.stringify(rest)}`, time });

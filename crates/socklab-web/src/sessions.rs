@@ -33,6 +33,8 @@ const BACKLOG: usize = 256;
 
 /// How long a client session may take to resolve, connect (and shake hands, for TLS).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A reconnecting client's first pause; it doubles up to the core's limit (30s).
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
 
 /// Events go to the pages in frames, at most one per session per FRAME: a fast stream
 /// becomes ~20 messages a second instead of thousands, and the session itself never waits.
@@ -81,6 +83,11 @@ impl Mode {
             self,
             Mode::TcpServer | Mode::UdpServer | Mode::TlsServer | Mode::UnixServer
         )
+    }
+
+    /// A client over a connection (tcp, tls, unix): one that can reconnect.
+    pub fn is_stream_client(self) -> bool {
+        matches!(self, Mode::TcpClient | Mode::TlsClient | Mode::UnixClient)
     }
 
     /// The endpoint text for an address typed in the settings row: the mode says the
@@ -160,6 +167,7 @@ struct Entry {
     address: String,
     encoding: Encoding,
     trust: Option<Trust>,
+    reconnect: bool,
     state: State,
     local: Option<Addr>,
     /// For a server on every interface: the addresses clients can use to reach it.
@@ -180,6 +188,9 @@ pub struct Snapshot {
     /// A TLS client's trust, as opened: a page that reloads shows it again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<Trust>,
+    /// Opened to reconnect when the peer goes away.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reconnect: bool,
     pub state: State,
     pub local: Option<Addr>,
     pub reachable: Vec<String>,
@@ -216,6 +227,7 @@ impl Entry {
             address: self.address.clone(),
             encoding: self.encoding.name(),
             tls: self.trust.clone(),
+            reconnect: self.reconnect,
             state: self.state,
             local: self.local.clone(),
             reachable: self.reachable.clone(),
@@ -308,6 +320,11 @@ pub struct OpenRequest {
     /// How a TLS client trusts its server; absent: the system roots.
     #[serde(default)]
     pub tls: Option<Trust>,
+    /// A tcp, tls or unix client connects again when the peer goes away or cannot be
+    /// reached, as the CLI's `--reconnect` (after 1s, doubling up to 30s), as the same
+    /// peer with its counters carried on.
+    #[serde(default)]
+    pub reconnect: bool,
 }
 
 /// How a TLS client session trusts its server: the CLI's `--pin`, `--ca`, `--insecure` and
@@ -445,8 +462,15 @@ impl Hub {
                 )
             }
         };
+        if req.reconnect && !req.mode.is_stream_client() {
+            return Err(
+                "reconnect is for a tcp, tls or unix client session; a server keeps listening, and a datagram client has no connection to lose"
+                    .into(),
+            );
+        }
         let cfg = SessionConfig {
             encoding,
+            reconnect: req.reconnect.then_some(RECONNECT_FIRST),
             ..SessionConfig::default()
         };
         let (session, state) = if req.mode.is_server() {
@@ -479,6 +503,7 @@ impl Hub {
                 address,
                 encoding,
                 trust: trust.map(|(t, _)| t),
+                reconnect: req.reconnect,
                 state,
                 local: None,
                 reachable: Vec::new(),
@@ -567,6 +592,8 @@ impl Hub {
                 entry.local = Some(local.clone());
                 Some(State::Connected)
             }
+            // Between the connections of a reconnecting client.
+            EventKind::Reconnecting { .. } => Some(State::Connecting),
             _ => None,
         };
         state.filter(|s| *s != entry.state)

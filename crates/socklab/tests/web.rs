@@ -732,6 +732,87 @@ fn a_tcp_client_session_to_a_real_server() {
     echo_through_a_client_session("tcp-client", &format!("127.0.0.1:{port}"));
 }
 
+/// A client session opened with `reconnect` outlives its connection: the python server
+/// drops its first client (tests/reconnect_peer.py). The page sees `closed` and
+/// `reconnecting`, the state goes to connecting and back to connected, and the session
+/// goes on as the same peer #1 with its counters carried.
+#[test]
+fn a_reconnecting_client_session_comes_back_after_the_peer_drops_it() {
+    let mut py = std::process::Command::new(python3());
+    py.arg(fixture("reconnect_peer.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut server = Proc::spawn(py, "reconnect_peer.py");
+    let mut peer = Lines::new(server.stdout());
+    let port = port_in(&peer.wait_for("listening on"));
+
+    let web = Web::start();
+    let mut ws = web.ws();
+    let addr = format!("127.0.0.1:{port}");
+    // Reconnect is for a client over a connection: a server tab is refused, nothing opens.
+    ws.send(json!({"op":"open","sid":"s","mode":"udp-client","address":addr,"reconnect":true}));
+    let refused = ws.wait("the refusal", |v| {
+        v["sid"] == "s" && v.get("error").is_some()
+    });
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("reconnect is for a tcp, tls or unix client")),
+        "{refused}"
+    );
+    ws.send(json!({"op":"open","sid":"c","mode":"tcp-client","address":addr,"reconnect":true}));
+    ws.wait("connected", |v| {
+        v["sid"] == "c" && v["state"] == "connected"
+    });
+    ws.send(json!({"op":"send","sid":"c","data":"one\n"}));
+    peer.wait_for("first got one");
+    let closed = ws.event("c", "closed");
+    assert_eq!(closed["peer"], 1, "{closed}");
+    let again = ws.event("c", "reconnecting");
+    assert_eq!(
+        (again["attempt"].as_u64(), again["delay_ms"].as_u64()),
+        (Some(1), Some(1000))
+    );
+    ws.wait("connecting again", |v| {
+        v["sid"] == "c" && v["state"] == "connecting"
+    });
+    ws.wait("connected again", |v| {
+        v["sid"] == "c" && v["state"] == "connected"
+    });
+    ws.send(json!({"op":"send","sid":"c","data":"two\n"}));
+    peer.wait_for("second got two");
+    let framed = ws.wait("the echo", |v| {
+        v["sid"] == "c" && v["event"]["event"] == "received"
+    });
+    let echo = &framed["event"];
+    assert_eq!(echo["peer"], 1, "the same peer: {echo}");
+    assert_eq!(echo["text"], "echo: two\n", "{echo}");
+    // Both connections' bytes: 4 + 4 out, the 10-byte echo in (the frame's counters).
+    let echo = &framed;
+    assert_eq!(
+        (
+            echo["stats"]["bytes_out"].as_u64(),
+            echo["stats"]["bytes_in"].as_u64()
+        ),
+        (Some(8), Some(10)),
+        "{echo}"
+    );
+    // A page that loads now is told the session reconnects.
+    ws.send(json!({"op":"sync"}));
+    let sync = ws.wait("the sync", |v| v.get("sync").is_some());
+    let snap = sync["sync"]["sessions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["sid"] == "c"))
+        .cloned();
+    assert_eq!(
+        snap.as_ref().map(|s| s["reconnect"].clone()),
+        Some(json!(true)),
+        "{sync}"
+    );
+    ws.send(json!({"op":"close","sid":"c"}));
+    peer.wait_for("done");
+}
+
 /// Open a client session of `mode` to an echo server at `addr`, in GBK: 你好 comes back
 /// as the same four bytes and the same text.
 fn echo_through_a_client_session(mode: &str, addr: &str) {

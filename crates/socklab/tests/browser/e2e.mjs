@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
 const bin = process.env.SOCKLAB;
@@ -279,6 +280,33 @@ try {
   await page.locator('#tabs button').nth(1).click();
   await s.locator('.log .vrow.in').filter({ hasText: 'over tls, pinned' }).waitFor();
   await page.screenshot({ path: `${shots}/7-tls-server.png` });
+
+  step('a TCP client tab with Reconnect: the device drops it and it comes back, the same session');
+  const dropper = spawn('python3', [fileURLToPath(new URL('../reconnect_peer.py', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const drop = lines(dropper, 'reconnect_peer.py');
+  const dropPort = Number((await drop.wait('its port', (l) => l.startsWith('listening on'))).match(/:(\d+)$/)[1]);
+  await page.locator('#add-tab').click();
+  await s.locator('select.mode').selectOption('tcp-server');
+  assert.equal(await s.locator('.reconnectbox').isHidden(), true, 'no Reconnect for a server');
+  await s.locator('select.mode').selectOption('tcp-client');
+  await s.locator('input.reconnect').check();
+  await s.locator('input.address').fill(`127.0.0.1:${dropPort}`);
+  await s.locator('button.openclose').click();
+  await s.locator('.state').filter({ hasText: /^connected$/ }).waitFor();
+  await s.locator('input.hex').uncheck();
+  await s.locator('select.eol').selectOption('lf');
+  await s.locator('textarea.data').fill('one');
+  await s.locator('button.send').click();
+  await drop.wait('the first line', (l) => l === 'first got one');
+  await s.locator('.log .vrow.info').filter({ hasText: 'reconnecting in 1s (attempt 1)' }).waitFor();
+  await s.locator('.log .vrow.info').filter({ hasText: 'connected #1' }).nth(1).waitFor();
+  await s.locator('textarea.data').fill('two');
+  await s.locator('button.send').click();
+  await drop.wait('the second line', (l) => l === 'second got two');
+  await s.locator('.log .vrow.in').filter({ hasText: 'echo: two' }).waitFor();
+  await page.screenshot({ path: `${shots}/8-reconnect.png` });
+  await s.locator('button.openclose').click();
+  await drop.wait('the end', (l) => l === 'done');
 
   step('the page in Chinese');
   await page.locator('#lang').selectOption('zh');
