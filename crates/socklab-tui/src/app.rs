@@ -324,6 +324,9 @@ pub struct App {
     /// TLS client: verify the server's certificate against the system roots (Ctrl-V turns
     /// it off, like `--insecure`; the session then warns in the log).
     pub tls_verify: bool,
+    /// Ctrl-E: a TCP, TLS or Unix client connects again when the peer goes away or cannot
+    /// be reached (the CLI's `--reconnect`: 1s, doubling up to 30s), the same session.
+    pub reconnect: bool,
     pub address: Input,
     pub encoding: Encoding,
     pub state: State,
@@ -407,6 +410,7 @@ impl App {
             mode: Mode::Client,
             transport: Transport::Tcp,
             tls_verify: true,
+            reconnect: false,
             address: Input::default(),
             encoding: Encoding::UTF8,
             state: State::Idle,
@@ -951,6 +955,20 @@ impl App {
                     self.stop_loop();
                 }
             }
+            EventKind::Reconnecting {
+                attempt,
+                delay_ms,
+                reason,
+            } => {
+                self.state = State::Connecting;
+                let msg = format!(
+                    "{reason}; {} {}s (#{attempt})",
+                    t(self.lang, Key::ReconnectingIn),
+                    *delay_ms as f64 / 1000.0
+                );
+                self.log(ev.time, EntryKind::Info(msg.clone()));
+                self.info(msg);
+            }
             EventKind::Rejected { addr, reason } => {
                 self.log(ev.time, EntryKind::Error(format!("{addr}: {reason}")));
             }
@@ -998,7 +1016,6 @@ impl App {
             | EventKind::HalfClosed { .. }
             // `--script` runs are a command-line face's.
             | EventKind::Step { .. }
-            | EventKind::Reconnecting { .. }
             // Relay events: the TUI does not run a relay.
             | EventKind::Upstream { .. }
             | EventKind::Relayed { .. }
@@ -1165,6 +1182,25 @@ impl App {
             self.focus = Focus::Received;
         }
         self.dirty = true;
+    }
+
+    /// Ctrl-E: reconnecting on or off, while closed.
+    pub fn toggle_reconnect(&mut self) {
+        if self.is_open() {
+            self.error(t(self.lang, Key::ErrClosedWhileOpen));
+            return;
+        }
+        self.reconnect = !self.reconnect;
+        self.dirty = true;
+    }
+
+    /// A client over a connection: one that can reconnect.
+    pub fn is_stream_client(&self) -> bool {
+        self.mode == Mode::Client
+            && matches!(
+                self.transport,
+                Transport::Tcp | Transport::Tls | Transport::Unix
+            )
     }
 
     /// Ctrl-V: certificate verification of a TLS client on or off, while closed.
@@ -1409,6 +1445,32 @@ mod tests {
         app.state = State::Connecting;
         app.toggle_verify();
         assert!(!app.tls_verify);
+    }
+
+    #[test]
+    fn reconnect_is_off_by_default_changes_only_when_closed_and_is_for_stream_clients() {
+        let mut app = App::new(Lang::En, 10);
+        assert!(!app.reconnect);
+        app.toggle_reconnect();
+        assert!(app.reconnect);
+        app.state = State::Connected;
+        app.toggle_reconnect();
+        assert!(app.reconnect, "not while open");
+        for (transport, mode, stream_client) in [
+            (Transport::Tcp, Mode::Client, true),
+            (Transport::Tls, Mode::Client, true),
+            (Transport::Unix, Mode::Client, true),
+            (Transport::Udp, Mode::Client, false),
+            (Transport::UnixGram, Mode::Client, false),
+            (Transport::Tcp, Mode::Server, false),
+        ] {
+            (app.transport, app.mode) = (transport, mode);
+            assert_eq!(
+                app.is_stream_client(),
+                stream_client,
+                "{transport:?} {mode:?}"
+            );
+        }
     }
 
     fn peer(id: PeerId, port: u16) -> Peer {

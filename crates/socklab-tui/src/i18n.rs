@@ -76,6 +76,7 @@ keys! {
     EmptyFile, FileStopped, FileSent, BytesWord, Looping, PromptInterval, PromptFile,
     PromptSearch, PromptSave, ErrFile, MsgSaved, ErrSave, HelpNewline, HelpLoop, HelpInterval,
     HelpFile, HelpSearch, HelpSearchNext, HelpSave, HelpMouse, SendingFile, FileCancelled,
+    Reconnect, HelpReconnect, ReconnectingIn,
 }
 
 /// The text of `key` in `lang`.
@@ -226,6 +227,12 @@ static EN: &[(Key, &str)] = &[
         HelpVerify,
         "Ctrl-V            TLS client: verify the certificate on/off (when closed)",
     ),
+    (Reconnect, "Reconnect"),
+    (
+        HelpReconnect,
+        "Ctrl-E            TCP/TLS/Unix client: reconnect when the peer goes away, on/off",
+    ),
+    (ReconnectingIn, "reconnecting in"),
     (TlsGenerated, "TLS: a self-signed certificate made at start"),
     (TlsLoaded, "TLS certificate"),
     (TlsPinHint, "clients can pin sha256"),
@@ -401,6 +408,12 @@ static ZH: &[(Key, &str)] = &[
         HelpVerify,
         "Ctrl-V            TLS 客户端：开/关证书验证（关闭时）",
     ),
+    (Reconnect, "自动重连"),
+    (
+        HelpReconnect,
+        "Ctrl-E            TCP/TLS/Unix 客户端：对方断开后自动重连，开/关（关闭时）",
+    ),
+    (ReconnectingIn, "重连等待"),
     (TlsGenerated, "TLS：启动时生成的自签名证书"),
     (TlsLoaded, "TLS 证书"),
     (TlsPinHint, "客户端可固定 sha256"),

@@ -35,6 +35,8 @@ const FRAME: Duration = Duration::from_millis(33);
 const BATCH: usize = 4096;
 const BATCH_TIME: Duration = Duration::from_millis(8);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A reconnecting client's first pause; it doubles up to the core's limit (30s).
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
 
 /// How the window starts.
 #[derive(Debug, Clone)]
@@ -476,6 +478,7 @@ async fn open(app: &mut App) -> Option<Session> {
     let text = app.endpoint_text();
     let cfg = SessionConfig {
         encoding: app.encoding,
+        reconnect: (app.reconnect && app.is_stream_client()).then_some(RECONNECT_FIRST),
         ..SessionConfig::default()
     };
     app.peers.clear();
@@ -603,6 +606,7 @@ fn on_key(app: &mut App, key: KeyEvent, ev: &TermEvent) -> Action {
         KeyCode::F(5) => app.eol = app.eol.next(),
         KeyCode::F(6) => app.cycle_mode(key.modifiers.contains(KeyModifiers::SHIFT)),
         KeyCode::Char('v') if ctrl => app.toggle_verify(),
+        KeyCode::Char('e') if ctrl => app.toggle_reconnect(),
         KeyCode::F(7) => app.cycle_encoding(),
         KeyCode::F(8) => app.timestamps = !app.timestamps,
         KeyCode::F(9) => app.lang = app.lang.toggle(),

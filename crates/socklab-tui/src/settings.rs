@@ -30,6 +30,8 @@ pub struct Preset {
     pub transport: String,
     /// TLS client: the certificate is not verified (Ctrl-V). Off unless asked for.
     pub tls_insecure: bool,
+    /// A TCP, TLS or Unix client reconnects when the peer goes away (Ctrl-E).
+    pub reconnect: bool,
     pub address: String,
     pub encoding: String,
     /// "none", "lf", "crlf" or "cr".
@@ -97,6 +99,7 @@ impl Preset {
             .into(),
             transport: app.transport.name().into(),
             tls_insecure: !app.tls_verify,
+            reconnect: app.reconnect,
             address: app.address.value().to_string(),
             encoding: app.encoding.name().to_ascii_lowercase(),
             eol: match app.eol {
@@ -124,6 +127,7 @@ impl Preset {
             None => {}
         }
         app.tls_verify = !self.tls_insecure;
+        app.reconnect = self.reconnect;
         if !self.address.is_empty() {
             app.address = tui_input::Input::new(self.address.clone());
         }

@@ -140,6 +140,12 @@ fn draw_settings(f: &mut Frame, app: &App, area: Rect) {
         line.push_span(Span::styled(v, Style::new().fg(colour)));
         line.push_span(Span::raw("  "));
     }
+    if app.is_stream_client() {
+        let v = t(l, if app.reconnect { Key::On } else { Key::Off });
+        line.push_span(Span::styled(format!("{}: ", t(l, Key::Reconnect)), label));
+        line.push_span(Span::raw(v));
+        line.push_span(Span::raw("  "));
+    }
     line.push_span(Span::styled(
         format!("[ {action} ]"),
         Style::new().fg(Color::Black).bg(Color::Gray),
@@ -702,6 +708,7 @@ fn draw_help(f: &mut Frame, app: &App) {
         Key::HelpSearchNext,
         Key::HelpSave,
         Key::HelpVerify,
+        Key::HelpReconnect,
         Key::HelpMouse,
         Key::HelpPresetSave,
         Key::HelpPresetNext,

@@ -229,6 +229,48 @@ fn a_paste_of_4_kib_is_sent_whole() {
     quit_and_check_restored(&tmux, &dir);
 }
 
+/// Ctrl-E turns reconnecting on: the python server drops the first connection, the UI
+/// says it reconnects, connects again by itself and the session goes on; the setting is
+/// remembered.
+#[test]
+fn ctrl_e_reconnects_when_the_peer_drops_the_connection() {
+    let mut py = std::process::Command::new(python3());
+    py.arg(fixture("reconnect_peer.py"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    let mut server = Proc::spawn(py, "reconnect_peer.py");
+    let mut peer = Lines::new(server.stdout());
+    let port = port_in(&peer.wait_for("listening on"));
+    let tmux = Tmux::start();
+    let dir = TempDir::new("tui-reconnect");
+    launch(&tmux, &dir, "tui --lang en");
+    tmux.wait_for("Reconnect: off");
+    tmux.type_text(&format!("127.0.0.1:{port}"));
+    tmux.keys(&["C-e"]);
+    tmux.wait_for("Reconnect: on");
+    tmux.keys(&["F2"]);
+    tmux.wait_for("connected to 127.0.0.1");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("one");
+    tmux.keys(&["Enter"]);
+    peer.wait_for("first got one");
+    tmux.wait_for("reconnecting in 1s (#1)");
+    tmux.wait_until("connected again", |s| {
+        s.lines()
+            .filter(|l| l.contains(&format!("#1 127.0.0.1:{port} +")))
+            .count()
+            == 2
+    });
+    tmux.type_text("two");
+    tmux.keys(&["Enter"]);
+    peer.wait_for("second got two");
+    tmux.wait_for("< echo: two");
+    quit_and_check_restored(&tmux, &dir);
+    peer.wait_for("done");
+    let saved = std::fs::read_to_string(dir.path("config").join("tui.toml")).expect("settings");
+    assert!(saved.contains("reconnect = true"), "{saved}");
+}
+
 #[test]
 fn server_lists_clients_sends_to_all_and_kicks_one() {
     let port = free_port();
