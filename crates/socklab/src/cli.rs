@@ -1,6 +1,7 @@
 //! The command line, as close to the flags as possible (ripgrep's "low args"); decisions
 //! derived from them (is stdout a terminal, which view) live in `mode.rs`.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -247,9 +248,8 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "repeat", "checksum"])]
     pub script: Option<PathBuf>,
     /// tcp, tls, unix: when the peer goes away (or a connect attempt fails), connect again
-    /// after DUR, doubling up to 30s, as the same session (default 1s; write
-    /// --reconnect=DUR before the endpoint)
-    #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "1s",
+    /// after DUR, doubling up to 30s, as the same session (default 1s)
+    #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = RECONNECT_DEFAULT,
           value_parser = parse_duration, conflicts_with = "script")]
     pub reconnect: Option<Duration>,
     #[command(flatten)]
@@ -449,6 +449,29 @@ fn parse_listen(s: &str) -> Result<Endpoint, String> {
 fn parse_cidr(s: &str) -> Result<IpNet, String> {
     socklab_core::cidr::parse_cidr(s)
         .map_err(|reason| format!("{reason}; expected {}", socklab_core::cidr::EXPECTED))
+}
+
+/// `--reconnect` without a DUR.
+const RECONNECT_DEFAULT: &str = "1s";
+
+/// The command line as clap should read it. `--reconnect` takes an optional DUR, and clap
+/// gives an optional value whatever word comes next: `connect --reconnect 127.0.0.1:80`
+/// would read the endpoint as a bad duration. A `--reconnect` followed by a word that is
+/// not a duration is the bare flag, so it is written out with its default.
+pub fn args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out: Vec<OsString> = args.into_iter().collect();
+    let end = out.iter().position(|a| a == "--").unwrap_or(out.len());
+    for i in 0..end {
+        let bare = out[i] == "--reconnect"
+            && out
+                .get(i + 1)
+                .and_then(|next| next.to_str())
+                .is_some_and(|next| parse_duration(next).is_err());
+        if bare {
+            out[i] = format!("--reconnect={RECONNECT_DEFAULT}").into();
+        }
+    }
+    out
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

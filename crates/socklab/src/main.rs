@@ -51,7 +51,7 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::args(std::env::args_os()));
     memory::keep_large_buffers_mapped();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

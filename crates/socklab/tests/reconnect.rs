@@ -144,6 +144,38 @@ fn ending_while_still_refused_exits_1_with_the_failure() {
     assert!(text(&out.stdout).contains("reconnecting in 100ms (attempt 1)"));
 }
 
+/// `--reconnect` written before the endpoint, with and without a DUR: the endpoint is never
+/// read as a duration.
+#[test]
+fn reconnect_before_the_endpoint_with_or_without_a_dur() {
+    let refused = RefusedPort::new();
+    let addr = format!("127.0.0.1:{}", refused.port);
+    for (args, first) in [
+        (vec!["--reconnect", &addr], "reconnecting in 1s (attempt 1)"),
+        (
+            vec!["--reconnect", "150ms", &addr],
+            "reconnecting in 150ms (attempt 1)",
+        ),
+        (
+            vec!["--reconnect", "-v", &addr],
+            "reconnecting in 1s (attempt 1)",
+        ),
+    ] {
+        let mut argv = vec!["connect"];
+        argv.extend(args.iter().copied());
+        argv.extend(["--show", "text"]);
+        let out = run(&argv, b"");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{argv:?}: {stderr}");
+        assert!(stderr.contains(&addr), "{argv:?}: {stderr}");
+        assert!(
+            text(&out.stdout).contains(first),
+            "{argv:?}: {}",
+            text(&out.stdout)
+        );
+    }
+}
+
 /// A certificate we refuse will not change by waiting: `--reconnect` gives up at once with
 /// exit 1 and the reason, instead of retrying it forever (stdin stays open, so nothing
 /// else ends the session).
