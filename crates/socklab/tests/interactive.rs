@@ -137,6 +137,14 @@ fn connect_file_command_sends_a_file() {
     t.wait_for("connected to");
     t.type_line(&format!("/file {}", path.display()));
     server_lines.wait_for("← file body");
+    // The console shows the piece's size, not the file's bytes.
+    let shown = t.wait_for("of the file");
+    assert!(shown.contains("→ 10 bytes of the file"), "{shown}");
+    assert!(
+        !t.screen.seen.iter().any(|l| l.contains("→ file body")),
+        "{:?}",
+        t.screen.seen
+    );
     t.type_line("/file /nonexistent/nothing");
     t.wait_for("not sent");
     t.type_line("/quit");

@@ -74,6 +74,20 @@ pub(super) fn data(
     offset: u64,
     out: &mut Vec<u8>,
 ) {
+    // At the console, a file going out (`/file`, `--file`) is a line per piece with its
+    // size, not its bytes: a firmware image would bury everything else. Pipes, logs and
+    // `--json` keep every byte.
+    if data.file && p.opts.whole_lines && p.opts.show != Show::Raw {
+        p.close_line(out);
+        prefix(p, ev, peer, dir, out);
+        p.opts.style.paint(
+            out,
+            STATUS,
+            &format!("{} of the file", bytes(data.len as u64)),
+        );
+        out.push(b'\n');
+        return;
+    }
     match p.opts.show {
         // A datagram is a message of its own: one line (or more), with its size, never
         // run together with the next one.
