@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::*;
 
@@ -25,13 +25,7 @@ fn connect(port: u16, extra: &[&str]) -> (Proc, Lines) {
 
 #[test]
 fn a_dropped_connection_is_reconnected_as_the_same_peer_with_its_counts() {
-    let mut py = Command::new(python3());
-    py.arg(fixture("reconnect_peer.py"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut server = Proc::spawn(py, "reconnect_peer.py");
-    let mut peer = Lines::new(server.stdout());
-    let port = port_in(&peer.wait_for("listening on"));
+    let (_server, mut peer, port) = reconnect_peer();
 
     let (mut client, mut lines) = connect(port, &["--reconnect=100ms"]);
     let mut stdin = client.stdin();

@@ -234,13 +234,7 @@ fn a_paste_of_4_kib_is_sent_whole() {
 /// remembered.
 #[test]
 fn ctrl_e_reconnects_when_the_peer_drops_the_connection() {
-    let mut py = std::process::Command::new(python3());
-    py.arg(fixture("reconnect_peer.py"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit());
-    let mut server = Proc::spawn(py, "reconnect_peer.py");
-    let mut peer = Lines::new(server.stdout());
-    let port = port_in(&peer.wait_for("listening on"));
+    let (_server, mut peer, port) = reconnect_peer();
     let tmux = Tmux::start();
     let dir = TempDir::new("tui-reconnect");
     launch(&tmux, &dir, "tui --lang en");

@@ -738,18 +738,12 @@ fn a_tcp_client_session_to_a_real_server() {
 /// goes on as the same peer #1 with its counters carried.
 #[test]
 fn a_reconnecting_client_session_comes_back_after_the_peer_drops_it() {
-    let mut py = std::process::Command::new(python3());
-    py.arg(fixture("reconnect_peer.py"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut server = Proc::spawn(py, "reconnect_peer.py");
-    let mut peer = Lines::new(server.stdout());
-    let port = port_in(&peer.wait_for("listening on"));
+    let (_server, mut peer, port) = reconnect_peer();
 
     let web = Web::start();
     let mut ws = web.ws();
     let addr = format!("127.0.0.1:{port}");
-    // Reconnect is for a client over a connection: a server tab is refused, nothing opens.
+    // Reconnect is for a client over a connection: a UDP client is refused, nothing opens.
     ws.send(json!({"op":"open","sid":"s","mode":"udp-client","address":addr,"reconnect":true}));
     let refused = ws.wait("the refusal", |v| {
         v["sid"] == "s" && v.get("error").is_some()

@@ -223,16 +223,15 @@ impl Session {
         let (commands, mut cmd_rx) = mpsc::channel(COMMAND_QUEUE);
         let (ev_tx, events) = mpsc::channel(EVENT_QUEUE);
         let done = tokio::spawn(async move {
-            if !cfg.access.is_open()
-                && matches!(listener, Listener::Unix(_) | Listener::UnixGram(_))
-            {
-                return Err(unix_access_unsupported());
-            }
             let listener = match listener {
                 Listener::Udp(sock) => {
                     let sock = datagram::Socket::Udp(sock);
                     datagram::run_server(sock, cfg, ev_tx, cmd_rx).await;
                     return Ok(());
+                }
+                // A stream listener's access is checked in `start_accepting`.
+                Listener::UnixGram(_) if !cfg.access.is_open() => {
+                    return Err(unix_access_unsupported());
                 }
                 Listener::UnixGram(b) => {
                     if let Some(message) = b.notice {
@@ -839,12 +838,8 @@ impl Engine {
             Ok(ids) => {
                 for id in ids {
                     if let Some(p) = self.peers.get(&id) {
-                        let cmd = if file {
-                            PeerCmd::File(bytes.clone())
-                        } else {
-                            PeerCmd::Data(bytes.clone())
-                        };
-                        let _ = p.tx.send(cmd).await;
+                        let bytes = bytes.clone();
+                        let _ = p.tx.send(PeerCmd::Data { bytes, file }).await;
                     }
                 }
             }

@@ -30,9 +30,11 @@ const WRITE_QUEUE: usize = 64;
 
 #[derive(Debug)]
 pub(crate) enum PeerCmd {
-    Data(Bytes),
-    /// A piece of a file: written like `Data`, its `Sent` event marked `file`.
-    File(Bytes),
+    /// Bytes to write; `file` marks a piece of a file in its `Sent` event.
+    Data {
+        bytes: Bytes,
+        file: bool,
+    },
     ShutdownWrite,
 }
 
@@ -291,7 +293,12 @@ impl Reader {
         if let (true, Some(echo)) = (self.echo, &self.tx) {
             // Awaiting here is the backpressure: an echo client that does not read
             // its echoes stops being read from.
-            let _ = echo.send(PeerCmd::Data(bytes.clone())).await;
+            let _ = echo
+                .send(PeerCmd::Data {
+                    bytes: bytes.clone(),
+                    file: false,
+                })
+                .await;
         }
         if let Some(hub) = &self.broker {
             for lag in hub.fan_out(self.peer.id, &bytes) {
@@ -382,7 +389,7 @@ impl Reader {
         match replies.answer(message) {
             None => {}
             Some(Ok(Reply { bytes, delay: None })) => {
-                let _ = tx.send(PeerCmd::Data(bytes)).await;
+                let _ = tx.send(PeerCmd::Data { bytes, file: false }).await;
             }
             Some(Ok(Reply {
                 bytes,
@@ -394,7 +401,7 @@ impl Reader {
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
                     if let Some(tx) = tx.upgrade() {
-                        let _ = tx.send(PeerCmd::Data(bytes)).await;
+                        let _ = tx.send(PeerCmd::Data { bytes, file: false }).await;
                     }
                 });
             }
@@ -537,9 +544,8 @@ async fn write_loop(
                 continue;
             }
         };
-        let file = matches!(cmd, PeerCmd::File(_));
         match cmd {
-            PeerCmd::Data(_) | PeerCmd::File(_) if shut => {
+            PeerCmd::Data { .. } if shut => {
                 let message = "not sent: the sending side is already shut down (half-closed)";
                 let ev = EventKind::Error {
                     peer: Some(peer.id),
@@ -547,7 +553,7 @@ async fn write_loop(
                 };
                 let _ = events.send(Event::now(ev)).await;
             }
-            PeerCmd::Data(bytes) | PeerCmd::File(bytes) => {
+            PeerCmd::Data { bytes, file } => {
                 // The event goes out before the write: a fast peer's answer can then never
                 // be shown ahead of what it answers. A failed write follows as `Closed`.
                 let mut text = String::new();

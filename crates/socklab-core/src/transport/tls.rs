@@ -434,14 +434,7 @@ pub async fn connect(
     let tls = TlsConnector::from(config)
         .connect(server_name, tcp)
         .await
-        .map_err(|e| Error::TlsHandshake {
-            target,
-            reason: explain_io(&e),
-            rejected: matches!(
-                e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
-                Some(rustls::Error::InvalidCertificate(_))
-            ),
-        })?;
+        .map_err(|e| handshake_failed(target, &e))?;
     let info = handshake_info(tls.get_ref().1, sni);
     Ok((tls, info))
 }
@@ -592,11 +585,7 @@ pub async fn accept(
     let tls = TlsAcceptor::from(server.config.clone())
         .accept(tcp)
         .await
-        .map_err(|e| Error::TlsHandshake {
-            target: peer.to_string(),
-            reason: explain_io(&e),
-            rejected: false,
-        })?;
+        .map_err(|e| handshake_failed(peer.to_string(), &e))?;
     let conn = &tls.get_ref().1;
     let sni = conn.server_name().map(str::to_string);
     let info = handshake_info(conn, sni);
@@ -608,11 +597,20 @@ pub async fn accept(
 
 /// tokio-rustls reports rustls errors inside io::Error (InvalidData); the rest are the
 /// socket's own errors, and a peer that hangs up mid-handshake is usually not speaking TLS.
+/// A failed handshake in plain words; `rejected` when it was the peer's certificate that
+/// this side refused.
+fn handshake_failed(target: String, e: &std::io::Error) -> Error {
+    let tls = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    Error::TlsHandshake {
+        target,
+        reason: tls.map_or_else(|| explain_io(e), explain),
+        rejected: matches!(tls, Some(rustls::Error::InvalidCertificate(_))),
+    }
+}
+
+/// An I/O failure during a handshake that is not rustls's own error.
 fn explain_io(e: &std::io::Error) -> String {
     use std::io::ErrorKind;
-    if let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return explain(tls);
-    }
     match e.kind() {
         ErrorKind::UnexpectedEof => {
             "the peer closed the connection during the handshake: is it speaking TLS?".into()

@@ -445,24 +445,23 @@ pub(super) fn status(p: &mut Printer, ev: &Event, out: &mut Vec<u8>) {
             if !text.is_empty() {
                 let _ = write!(what, " \"{text}\"");
             }
-            match (ok, reason) {
-                (true, _) => match kind {
+            if *ok {
+                match kind {
                     StepKind::Send => {
                         write!(line, "{what}: sent {}", bytes(len.unwrap_or(0) as u64))
                     }
                     StepKind::Expect => write!(line, "{what}: matched after {ms}ms"),
                     StepKind::Wait => write!(line, "{what}: waited"),
                     StepKind::Close => write!(line, "{what}: the peer closed after {ms}ms"),
-                },
-                (false, reason) => {
-                    code = ERROR;
-                    write!(
-                        line,
-                        "{what} (line {at}) failed after {ms}ms: {}; received instead: \"{}\"",
-                        reason.as_deref().unwrap_or("failed"),
-                        received.as_deref().unwrap_or("")
-                    )
                 }
+            } else {
+                code = ERROR;
+                write!(
+                    line,
+                    "{what} (line {at}) failed after {ms}ms: {}; received instead: \"{}\"",
+                    reason.as_deref().unwrap_or("failed"),
+                    received.as_deref().unwrap_or("")
+                )
             }
         }
         EventKind::Error { peer, message } => {

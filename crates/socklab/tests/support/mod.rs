@@ -347,6 +347,19 @@ pub fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
     buf
 }
 
+/// tests/reconnect_peer.py: a server that drops its first client and echoes a line of the
+/// second. Its lines ("first got ...", "second got ...", "done") and its port.
+pub fn reconnect_peer() -> (Proc, Lines, u16) {
+    let mut py = Command::new(python3());
+    py.arg(fixture("reconnect_peer.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut server = Proc::spawn(py, "reconnect_peer.py");
+    let mut lines = Lines::new(server.stdout());
+    let port = port_in(&lines.wait_for("listening on"));
+    (server, lines, port)
+}
+
 pub fn python3() -> PathBuf {
     require("python3", "python3")
 }
